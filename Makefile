@@ -1,0 +1,75 @@
+# The project's commands (README). `make run` and `make test` do all set-up on
+# a fresh machine; every step is skipped when its inputs did not change.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV        := .venv
+BIN         := $(VENV)/bin
+STAMP       := $(VENV)/.installed
+SPACY_MODEL := models/spacy-de/meta.json
+MODEL       := models/current.tar.gz
+TRAIN_DATA  := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null)
+
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help install train run test lint evaluate bench shell lock clean
+
+help:
+	@echo "make run       set up everything (first time: ~5 min) and start the assistant"
+	@echo "make test      set up everything and run all tests"
+	@echo "make install   Python 3.10 venv, pinned dependencies, German spaCy pipeline"
+	@echo "make train     train the Rasa model if data, config or domain changed"
+	@echo "make evaluate  NLU evaluation on the held-out set -> docs/nlu-evaluation.md"
+	@echo "make bench     benchmarks (NLU accuracy, latency, memory) -> docs/"
+	@echo "make shell     chat in the terminal (rasa shell)"
+
+# --- set-up -----------------------------------------------------------------
+$(STAMP): pyproject.toml requirements.lock scripts/find-python310.sh
+	@py=$$(scripts/find-python310.sh) || exit 1; \
+	if [ ! -x $(BIN)/python ] || ! $(BIN)/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))'; then \
+	  echo "Creating $(VENV) with $$py"; rm -rf $(VENV); "$$py" -m venv $(VENV) || exit 1; \
+	fi
+	$(BIN)/python -m pip install --quiet --upgrade 'pip==24.0' 2>&1 | grep -v 'is ignored' || true
+	$(BIN)/python -m pip install --quiet -r requirements.lock 2>&1 | grep -v 'is ignored'; test $${PIPESTATUS[0]} -eq 0
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e . 2>&1 | grep -v 'is ignored'; test $${PIPESTATUS[0]} -eq 0
+	touch $@
+
+$(SPACY_MODEL): bot/spacy_pipeline.py | $(STAMP)
+	$(BIN)/python -m bot.spacy_pipeline models/spacy-de
+
+install: $(STAMP) $(SPACY_MODEL)
+
+$(MODEL): $(TRAIN_DATA) $(SPACY_MODEL) bot/nlu/urgency_flagger.py bot/policies/emergency.py | $(STAMP)
+	$(BIN)/rasa train --fixed-model-name current --out models --quiet
+
+train: install $(MODEL)
+
+# --- use ----------------------------------------------------------------------
+run: train
+	$(BIN)/bot run
+
+shell: train
+	$(BIN)/bot shell
+
+# --- checks -------------------------------------------------------------------
+lint: install
+	$(BIN)/ruff check .
+
+test: train lint
+	$(BIN)/bot validate
+	$(BIN)/python -m pytest
+
+evaluate: train
+	$(BIN)/bot evaluate
+
+bench: train
+	$(BIN)/bot bench
+
+# Re-pin every transitive dependency after changing pyproject.toml.
+lock: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test]' 2>&1 | grep -v 'is ignored' || true
+	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^kpb-dueren' > requirements.lock
+
+clean:
+	rm -rf models results .pytest_cache

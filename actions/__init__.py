@@ -1,0 +1,1 @@
+"""Custom actions of the assistant (run by `rasa run actions`)."""

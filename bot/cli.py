@@ -1,0 +1,101 @@
+"""The `bot` command: the project's own commands (see `bot --help`)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from bot import PROJECT_ROOT, settings
+
+
+def _rasa(*args: str) -> list[str]:
+    return [sys.executable, "-m", "rasa", *args]
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from bot.supervisor import run_all
+
+    return run_all()
+
+
+def cmd_shell(args: argparse.Namespace) -> int:
+    """Chat in the terminal; the action server is started alongside."""
+    from bot.supervisor import Supervisor
+
+    conf = settings.load()
+    env = settings.environment(conf)
+    with Supervisor(env) as sup:
+        sup.start_action_server(conf)
+        sup.wait_http(f"http://127.0.0.1:{conf.action_port}/health", "action server")
+        return sup.foreground(
+            _rasa("shell", "--model", str(conf.model_path), "--endpoints", "endpoints.yml")
+        )
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    import subprocess
+
+    env = settings.environment()
+    return subprocess.call(
+        _rasa("data", "validate", "--fail-on-warnings", "--quiet"), cwd=PROJECT_ROOT, env=env
+    )
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    import subprocess
+
+    return subprocess.call(
+        _rasa("train", "--fixed-model-name", "current", "--out", "models", "--force"),
+        cwd=PROJECT_ROOT,
+    )
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from bot.evaluation import evaluate
+
+    report = evaluate(model=args.model, test_file=args.test_file, out=args.out)
+    print(f"macro-F1 {report.macro_f1:.3f} on {report.n_examples} held-out examples")
+    print(f"report written to {args.out}")
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from bot.bench import run_benchmarks
+
+    return run_benchmarks()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bot", description="KPB Düren assistant: the project's own commands."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("run", help="start action server, Rasa server and web apps").set_defaults(
+        func=cmd_run
+    )
+    sub.add_parser("shell", help="chat in the terminal").set_defaults(func=cmd_shell)
+    sub.add_parser("validate", help="rasa data validate").set_defaults(func=cmd_validate)
+    sub.add_parser("train", help="retrain the model (always)").set_defaults(func=cmd_train)
+
+    ev = sub.add_parser("evaluate", help="NLU evaluation on the held-out set")
+    ev.add_argument("--model", default=str(PROJECT_ROOT / "models" / "current.tar.gz"))
+    ev.add_argument("--test-file", default=str(PROJECT_ROOT / "tests" / "nlu" / "test_nlu.yml"))
+    ev.add_argument("--out", default=str(PROJECT_ROOT / "docs" / "nlu-evaluation.md"))
+    ev.set_defaults(func=cmd_evaluate)
+
+    sub.add_parser("bench", help="benchmarks, results to docs/").set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    args = build_parser().parse_args(argv)
+    os.chdir(PROJECT_ROOT)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

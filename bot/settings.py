@@ -1,0 +1,64 @@
+"""Run-time settings: every port, URL and path in one place, from the environment.
+
+Defaults match ../shared/CONTRACTS.md. `environment()` returns the variables the
+Rasa processes need (endpoints.yml reads them), filled with these defaults.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot import PROJECT_ROOT
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    rasa_port: int
+    action_port: int
+    web_port: int
+    review_port: int
+    database_url: str
+    model_path: Path
+    auth_token: str
+
+    @property
+    def action_endpoint_url(self) -> str:
+        return f"http://127.0.0.1:{self.action_port}/webhook"
+
+
+def load() -> Settings:
+    var = PROJECT_ROOT / "var"
+    return Settings(
+        rasa_port=_int("RASA_PORT", 5005),
+        action_port=_int("ACTION_PORT", 5055),
+        web_port=_int("WEB_PORT", 8080),
+        review_port=_int("REVIEW_PORT", 8081),
+        database_url=os.environ.get("BOT_DATABASE_URL") or f"sqlite:///{var / 'assistant.db'}",
+        model_path=Path(os.environ.get("BOT_MODEL") or PROJECT_ROOT / "models" / "current.tar.gz"),
+        auth_token=os.environ.get("RASA_AUTH_TOKEN") or secrets.token_urlsafe(24),
+    )
+
+
+def environment(settings: Settings | None = None) -> dict[str, str]:
+    """The process environment for Rasa and the action server."""
+    settings = settings or load()
+    if settings.database_url.startswith("sqlite:///"):
+        Path(settings.database_url.removeprefix("sqlite:///")).parent.mkdir(
+            parents=True, exist_ok=True
+        )
+    return {
+        **os.environ,
+        "ACTION_ENDPOINT_URL": os.environ.get("ACTION_ENDPOINT_URL")
+        or settings.action_endpoint_url,
+        "BOT_DATABASE_URL": settings.database_url,
+        "RASA_AUTH_TOKEN": settings.auth_token,
+        "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"),
+    }
