@@ -1,0 +1,87 @@
+"""Shared fixtures: the knowledge file, a trained model, running servers.
+
+`assistant` starts the action server and the Rasa server once per test session
+(ports 15005/15055 so a developer's `make run` can keep running) with a fresh
+SQLite database, exactly as `bot run` starts them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from bot import PROJECT_ROOT, settings
+from bot.knowledge import Knowledge
+from bot.supervisor import Supervisor, start_core
+
+MODEL = PROJECT_ROOT / "models" / "current.tar.gz"
+
+
+@pytest.fixture(scope="session")
+def knowledge() -> Knowledge:
+    return Knowledge.load()
+
+
+@pytest.fixture(scope="session")
+def trained_model() -> Path:
+    if not MODEL.exists():
+        pytest.fail("no trained model: run the tests through `make test`")
+    return MODEL
+
+
+@dataclass
+class Assistant:
+    conf: settings.Settings
+    env: dict[str, str]
+    log_dir: Path
+
+    @property
+    def rest_url(self) -> str:
+        return f"http://127.0.0.1:{self.conf.rasa_port}/webhooks/rest/webhook"
+
+    @property
+    def database_url(self) -> str:
+        return self.conf.database_url
+
+    def say(self, sender: str, message: str) -> list[dict]:
+        """Send a message over the REST channel; return the bot's messages."""
+        body = json.dumps({"sender": sender, "message": message}).encode()
+        request = urllib.request.Request(
+            self.rest_url, data=body, headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return json.loads(response.read())
+
+    def texts(self, sender: str, message: str) -> list[str]:
+        return [m.get("text", "") for m in self.say(sender, message)]
+
+
+@pytest.fixture(scope="session")
+def assistant(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
+    tmp = tmp_path_factory.mktemp("assistant")
+    overrides = {
+        "RASA_PORT": os.environ.get("TEST_RASA_PORT", "15005"),
+        "ACTION_PORT": os.environ.get("TEST_ACTION_PORT", "15055"),
+        "BOT_DATABASE_URL": f"sqlite:///{tmp / 'assistant.db'}",
+        "RASA_AUTH_TOKEN": "test-token",
+    }
+    old = {k: os.environ.get(k) for k in overrides}
+    os.environ.update(overrides)
+    try:
+        conf = settings.load()
+        env = settings.environment(conf)
+    finally:
+        for key, value in old.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    with Supervisor(env, log_dir=str(tmp / "logs")) as sup:
+        start_core(sup, conf)
+        yield Assistant(conf=conf, env=env, log_dir=tmp / "logs")
