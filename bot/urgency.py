@@ -50,7 +50,7 @@ DANGER: dict[str, str] = {
     ),
     "violence": (
         r"\b(schlaegt|schlagen|schlug|pruegelt|pruegeln|verpruegelt|tritt|treten|wuergt"
-        r"|gewuergt|haut)\b.{0,30}\b(mich|uns|mir|meine\w*|mein|sie|ihn|ihm|ihr|kind|kinder"
+        r"|gewuergt|haut)\b.{0,30}\b(mich|uns|mir|sich|meine\w*|mein|sie|ihn|ihm|ihr|kind|kinder"
         r"|frau|mann|zusammen|tot)\b"
         r"|\bschlaegerei\w*|\bmassenschlaegerei|\bangegriffen\b|\bgreift\b.{0,30}\ban\b"
         r"|\battackiert|\bvergewaltig\w*|\bsexuell\w* belaestig\w*|\bueberfall\w*"
@@ -70,7 +70,7 @@ DANGER: dict[str, str] = {
         r"|\bschuesse\w*|\bgeschossen\b|\bschiesst\b|\bschiessen\b|\baxt\b|\bmachete\w*"
     ),
     "fire_gas": (
-        r"\bbrennt\b|\bbrennen\b.{0,20}\b(jetzt|gerade)\b|\bfeuer\b|\w*brand\b|\brauch\b"
+        r"\bbrennt\b|\bbrent\b|\bbrennen\b.{0,20}\b(jetzt|gerade)\b|\bfeuer\b|\w*brand\b|\brauch\b"
         r"|\bzuendet\w*|\bangezuendet\b|\b(stinkt|riecht)\b.{0,20}\bgas\b|\bgefahrgut\w*"
         r"|\bsmell\w* gas\b|\bgas leak\b"
         r"|\bqualm\w*|\bflammen\b|\bgasgeruch|\briecht\b.{0,30}\bgas\b|\bgasleck\w*"
@@ -164,7 +164,7 @@ SUPPRESS: dict[str, str] = {
         r"\b(feuer und flamme|vor langeweile|langeweile|akku|bringt mich (noch )?um"
         r"|verkehr bringt|nervt|lachen|vor lachen|tot(al)?lach\w*|zu tode (gelangweilt|erschreckt)"
         r"|brennend interessiert|brennt mir unter den naegeln|brennende frage|totschlagargument"
-        r"|tote hose|killer\w*|kill (time|it)|dying to)\b"
+        r"|tote hose|killer\w*|kill (time|it)|dying to)\b|\bschlag\w*\b.{0,30}\bvor$"
     ),
 }
 
@@ -180,7 +180,11 @@ _NOW = re.compile(NOW)
 _HELP_ALONE = re.compile(r"^\W*(hilfe|help|sos|notfall|notruf|polizei)\W*$")
 # Words of the patterns form the vocabulary that typos are corrected toward.
 _VOCAB = sorted(
-    {w for p in [*DANGER.values(), NOW] for w in re.findall(r"[a-z]{5,}", p)}
+    {
+        word
+        for pattern in [*DANGER.values(), NOW]
+        for word in re.findall(r"[a-z]{5,}", re.sub(r"\\[a-zA-Z]", " ", pattern))
+    }
     - {"woche", "wochen", "jahren", "monaten"}
 )
 

@@ -1,0 +1,159 @@
+"""The review app's tables (SQLAlchemy Core) and the tables it reads.
+
+`events` mirrors Rasa's SQLTrackerStore table exactly (rasa/core/tracker_store.py)
+so that the app and the tests can create it when Rasa has not run yet. The
+indexes the review queries need are created on start when missing, on SQLite
+and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import sqlalchemy as sa
+
+from bot import db
+
+metadata = sa.MetaData()
+
+# --- Rasa's tracker store (read, and deleted from by retention) --------------
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("id", sa.Integer, sa.Sequence("events_seq", optional=True), primary_key=True),
+    sa.Column("sender_id", sa.String(255), nullable=False, index=True),
+    sa.Column("type_name", sa.String(255), nullable=False),
+    sa.Column("timestamp", sa.Float),
+    sa.Column("intent_name", sa.String(255)),
+    sa.Column("action_name", sa.String(255)),
+    sa.Column("data", sa.Text),
+)
+
+# Indexes for the conversation list, its filters and retention. Rasa itself
+# only creates ix_events_sender_id.
+EVENT_INDEXES = (
+    sa.Index("ix_events_review_type_ts", events.c.type_name, events.c.timestamp),
+    sa.Index(
+        "ix_events_review_type_sender_ts",
+        events.c.type_name,
+        events.c.sender_id,
+        events.c.timestamp,
+    ),
+    sa.Index("ix_events_review_sender_ts", events.c.sender_id, events.c.timestamp),
+    sa.Index("ix_events_review_intent", events.c.intent_name, events.c.sender_id),
+    sa.Index("ix_events_review_action", events.c.action_name, events.c.sender_id),
+)
+
+visitor_requests = db.visitor_requests
+
+# --- the review app's own tables ----------------------------------------------
+ROLES = ("press", "admin")
+
+users = sa.Table(
+    "review_users",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("username", sa.String(64), nullable=False, unique=True),
+    sa.Column("password_hash", sa.Text, nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("disabled", sa.Boolean, nullable=False, default=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("last_login_at", sa.DateTime(timezone=True)),
+)
+
+sessions = sa.Table(
+    "review_sessions",
+    metadata,
+    # SHA-256 of the cookie value: a database leak does not leak sessions.
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("review_users.id"), nullable=False),
+    sa.Column("csrf_token", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("last_seen", sa.Float, nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=False, index=True),
+)
+
+# Failed logins per key ("user:NAME" or "ip:ADDRESS"): exponential lockout.
+login_failures = sa.Table(
+    "review_login_failures",
+    metadata,
+    sa.Column("key", sa.String(300), primary_key=True),
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("last_failure_at", sa.Float, nullable=False),
+    sa.Column("locked_until", sa.Float, nullable=False),
+)
+
+conversation_reviews = sa.Table(
+    "review_conversations",
+    metadata,
+    sa.Column("sender_id", sa.String(255), primary_key=True),
+    sa.Column("reviewed_by", sa.String(64), nullable=False),
+    sa.Column("reviewed_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+tags = sa.Table(
+    "review_tags",
+    metadata,
+    sa.Column("sender_id", sa.String(255), primary_key=True),
+    sa.Column("tag", sa.String(64), primary_key=True),
+    sa.Column("created_by", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_review_tags_tag", "tag"),
+)
+
+# One correction per user message (events.id); the text is kept because it is
+# the training example staff chose; retention and deletion remove it with the
+# conversation.
+corrections = sa.Table(
+    "review_corrections",
+    metadata,
+    sa.Column("event_id", sa.Integer, primary_key=True),
+    sa.Column("sender_id", sa.String(255), nullable=False, index=True),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("predicted_intent", sa.String(255)),
+    sa.Column("corrected_intent", sa.String(255), nullable=False),
+    sa.Column("created_by", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+audit_log = sa.Table(
+    "review_audit_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Column("actor", sa.String(100), nullable=False),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("target", sa.Text),
+    sa.Column("details", sa.Text),
+)
+
+
+def ensure_schema(eng: sa.engine.Engine) -> None:
+    """Create missing tables (Rasa's `events` included) and the review indexes."""
+    db.metadata.create_all(eng)
+    metadata.create_all(eng)
+    with eng.begin() as conn:
+        for index in EVENT_INDEXES:
+            index.create(conn, checkfirst=True)
+
+
+@lru_cache(maxsize=8)
+def engine(url: str | None = None) -> sa.engine.Engine:
+    """The shared engine for `url` (default BOT_DATABASE_URL), schema ensured."""
+    eng = db.engine(url)
+    ensure_schema(eng)
+    return eng
+
+
+def audit(
+    conn: sa.engine.Connection,
+    actor: str,
+    action: str,
+    target: str | None = None,
+    details: str | None = None,
+) -> None:
+    conn.execute(
+        audit_log.insert().values(
+            at=db.utcnow(), actor=actor, action=action, target=target, details=details
+        )
+    )
