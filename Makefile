@@ -13,7 +13,7 @@ TRAIN_DATA  := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install train run test lint evaluate bench shell lock clean
+.PHONY: help install train run test lint evaluate bench shell lock clean chromium
 
 help:
 	@echo "make run       set up everything (first time: ~5 min) and start the assistant"
@@ -56,7 +56,11 @@ shell: train
 lint: install
 	$(BIN)/ruff check .
 
-test: train lint
+# Headless Chromium for tests/browser (Debian package, only if missing).
+chromium:
+	scripts/ensure-chromium.sh
+
+test: train lint chromium
 	$(BIN)/bot validate
 	$(BIN)/python -m pytest
 

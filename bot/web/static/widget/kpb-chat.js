@@ -1,0 +1,605 @@
+/*
+ * Chat widget of the Kreispolizeibehörde Düren's digital assistant.
+ *
+ * Embedded by one script tag (see docs/widget.md); configuration comes from its
+ * data-* attributes. It talks to Rasa's socket.io channel with the vendored
+ * socket.io client, which it loads from its own server only when the citizen
+ * opens the chat. No cookies: the session id, the consent and the transcript
+ * live in sessionStorage (cleared when the tab is closed).
+ *
+ * Security: every text from the bot or the user is inserted as a text node;
+ * links are built as DOM nodes after checking their scheme. No innerHTML.
+ */
+(function () {
+  "use strict";
+
+  const script = document.currentScript;
+  if (!script || window.__kpbChatLoaded) {
+    return;
+  }
+  window.__kpbChatLoaded = true;
+
+  // --- configuration ---------------------------------------------------------
+  const data = script.dataset;
+  const widgetBase = new URL(".", script.src);
+  const retention = parseInt(data.retentionDays || "", 10);
+  const config = {
+    socketUrl: data.socketUrl || location.protocol + "//" + location.hostname + ":5005",
+    socketPath: data.socketPath || "/socket.io",
+    privacyUrl: data.privacyUrl || "",
+    accessibilityUrl: data.accessibilityUrl || "",
+    feedbackUrl: data.feedbackUrl || "",
+    retentionDays: retention > 0 ? retention : null,
+    ioSrc: data.ioSrc || new URL("../vendor/socket.io.min.js", widgetBase).href,
+    cssHref: new URL("kpb-chat.css", widgetBase).href,
+  };
+  const MAX_ENTRIES = 200;
+  const MAX_LENGTH = 500;
+  const STORE_KEY = "kpbChat.v1";
+
+  // --- state (kept in sessionStorage across page reloads) --------------------
+  function newSessionId() {
+    if (window.crypto && typeof crypto.randomUUID === "function") {
+      return crypto.randomUUID();
+    }
+    // crypto.randomUUID needs a secure context; getRandomValues does not.
+    const b = crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+    return [h.slice(0, 8), h.slice(8, 12), h.slice(12, 16), h.slice(16, 20), h.slice(20)].join("-");
+  }
+
+  function freshState(consent) {
+    return { sessionId: newSessionId(), consent: consent, greeted: false, open: false, log: [] };
+  }
+
+  function loadState() {
+    try {
+      const raw = sessionStorage.getItem(STORE_KEY);
+      if (raw) {
+        const s = JSON.parse(raw);
+        if (s && typeof s.sessionId === "string" && Array.isArray(s.log)) {
+          return s;
+        }
+      }
+    } catch (e) {
+      /* storage disabled or corrupt: start fresh */
+    }
+    return freshState(false);
+  }
+
+  let state = loadState();
+
+  function saveState() {
+    state.log = state.log.slice(-MAX_ENTRIES);
+    try {
+      sessionStorage.setItem(STORE_KEY, JSON.stringify(state));
+    } catch (e) {
+      /* the conversation then lasts only until the next reload */
+    }
+  }
+
+  // --- DOM helpers (text only, never HTML) -----------------------------------
+  function el(tag, attrs, children) {
+    const node = document.createElement(tag);
+    Object.entries(attrs || {}).forEach(([name, value]) => {
+      if (value === true) {
+        node.setAttribute(name, "");
+      } else if (value !== false && value !== null && value !== undefined) {
+        node.setAttribute(name, String(value));
+      }
+    });
+    (children || []).forEach((child) => {
+      node.append(typeof child === "string" ? document.createTextNode(child) : child);
+    });
+    return node;
+  }
+
+  function srOnly(text) {
+    return el("span", { class: "kc-sr" }, [text]);
+  }
+
+  function externalLink(href, text, extraClass) {
+    const attrs = { href: href, class: extraClass || null };
+    const isHttp = /^https?:/i.test(href);
+    const sameSite = isHttp && new URL(href, location.href).origin === location.origin;
+    if (isHttp && !sameSite) {
+      attrs.target = "_blank";
+      attrs.rel = "noopener noreferrer";
+    }
+    const children = [text];
+    if (attrs.target) {
+      children.push(srOnly(" (öffnet in neuem Fenster)"));
+    }
+    return el("a", attrs, children);
+  }
+
+  // E-mail addresses, URLs with scheme, and bare domain names such as
+  // internetwache.polizei.nrw (only a few top-level domains, to avoid "z.B.").
+  const LINK_RE = new RegExp(
+    [
+      "([A-Za-z0-9._%+-]+@(?:[A-Za-z0-9-]+\\.)+[A-Za-z]{2,})",
+      "(https?:\\/\\/[^\\s<>\"']+)",
+      "((?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\\.)+(?:nrw|de|eu|com|org|net|info)(?![A-Za-z0-9-])(?:\\/[^\\s<>\"']*)?)",
+    ].join("|"),
+    "g"
+  );
+  const TRAILING = /[.,;:!?)\]}"'»“]+$/;
+
+  function safeHref(candidate) {
+    try {
+      const url = new URL(candidate);
+      return url.protocol === "https:" || url.protocol === "http:" || url.protocol === "mailto:"
+        ? url.href
+        : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  /** Text with links as an array of DOM nodes. */
+  function linkify(text) {
+    const nodes = [];
+    let last = 0;
+    LINK_RE.lastIndex = 0;
+    let match;
+    while ((match = LINK_RE.exec(text)) !== null) {
+      let found = match[0];
+      const trailing = (found.match(TRAILING) || [""])[0];
+      found = found.slice(0, found.length - trailing.length);
+      const preceding = match.index > 0 ? text[match.index - 1] : "";
+      let href = null;
+      if (found && preceding !== "@" && preceding !== "/") {
+        if (match[1]) {
+          href = safeHref("mailto:" + found);
+        } else if (match[2]) {
+          href = safeHref(found);
+        } else {
+          href = safeHref("https://" + found);
+        }
+      }
+      if (!href) {
+        continue;
+      }
+      if (match.index > last) {
+        nodes.push(document.createTextNode(text.slice(last, match.index)));
+      }
+      nodes.push(externalLink(href, found));
+      last = match.index + found.length;
+      LINK_RE.lastIndex = last;
+    }
+    if (last < text.length) {
+      nodes.push(document.createTextNode(text.slice(last)));
+    }
+    return nodes;
+  }
+
+  /** The emergency answer names 110 in its first sentence. */
+  function isUrgent(text) {
+    const first = text.split(/(?<=[.!?])\s/)[0] || "";
+    return /(^|\D)110(\D|$)/.test(first);
+  }
+
+  // --- the widget's DOM -------------------------------------------------------
+  const host = el("div", { id: "kpb-chat-widget", hidden: true });
+  const root = host.attachShadow({ mode: "open" });
+  const stylesheet = el("link", { rel: "stylesheet", href: config.cssHref });
+  stylesheet.addEventListener("load", () => host.removeAttribute("hidden"));
+  stylesheet.addEventListener("error", () => host.removeAttribute("hidden"));
+
+  const launcher = el(
+    "button",
+    { type: "button", class: "kc-launcher", "aria-expanded": "false", "aria-controls": "kc-panel" },
+    [el("span", { class: "kc-launcher-icon", "aria-hidden": "true" }, ["?"]), "Chat: Fragen an den Assistenten"]
+  );
+
+  const closeButton = el("button", { type: "button", class: "kc-icon-button", "aria-label": "Chat schließen" }, [
+    el("span", { "aria-hidden": "true" }, ["×"]),
+  ]);
+  const restartButton = el("button", { type: "button", class: "kc-text-button" }, ["Neues Gespräch"]);
+  const status = el("p", { class: "kc-status", role: "status", "data-state": "idle" }, [""]);
+
+  const header = el("div", { class: "kc-header" }, [
+    el("div", { class: "kc-header-top" }, [
+      el("div", { class: "kc-titles" }, [
+        el("h2", { id: "kc-title", class: "kc-title" }, ["Chat der Polizei Düren"]),
+        el("p", { class: "kc-subtitle" }, ["Automatisierter Assistent – kein Mensch"]),
+      ]),
+      closeButton,
+    ]),
+    el("div", { class: "kc-header-actions" }, [
+      el("a", { class: "kc-emergency", href: "tel:110" }, [
+        "Notruf 110",
+        srOnly(" – im Notfall immer anrufen, dieser Chat ist kein Notruf"),
+      ]),
+      restartButton,
+    ]),
+  ]);
+
+  const privacyText = [
+    "Hinweis zum Datenschutz: Ihre Nachrichten und die Antworten des Assistenten werden gespeichert",
+    config.retentionDays ? ", und zwar bis zu " + config.retentionDays + " Tage," : "",
+    " damit Ihr Anliegen bearbeitet und der Assistent verbessert werden kann. ",
+    "Bitte geben Sie nur an, was für Ihre Frage nötig ist. ",
+    "Der Chat setzt keine Cookies; eine zufällige Gesprächskennung bleibt in diesem Browser-Tab gespeichert, bis Sie ihn schließen.",
+  ].join("");
+  const consentButton = el("button", { type: "button", class: "kc-primary", "aria-describedby": "kc-privacy-text" }, [
+    "Verstanden – Chat starten",
+  ]);
+  const consentChildren = [el("p", { id: "kc-privacy-text" }, [privacyText])];
+  if (config.privacyUrl) {
+    consentChildren.push(el("p", {}, [externalLink(config.privacyUrl, "Vollständige Datenschutzhinweise")]));
+  }
+  consentChildren.push(consentButton);
+  const consent = el("div", { class: "kc-consent" }, consentChildren);
+
+  const log = el("div", {
+    class: "kc-log",
+    role: "log",
+    "aria-live": "polite",
+    "aria-relevant": "additions",
+    "aria-label": "Gesprächsverlauf",
+    tabindex: "0",
+  });
+  const typing = el("div", { class: "kc-typing", hidden: true, "aria-hidden": "true" }, [
+    el("span", { class: "kc-dot" }),
+    el("span", { class: "kc-dot" }),
+    el("span", { class: "kc-dot" }),
+    el("span", { class: "kc-typing-text" }, ["Der Assistent schreibt …"]),
+  ]);
+
+  const input = el("input", {
+    id: "kc-input",
+    type: "text",
+    class: "kc-input",
+    autocomplete: "off",
+    maxlength: String(MAX_LENGTH),
+    enterkeyhint: "send",
+    placeholder: "Ihre Frage …",
+  });
+  const sendButton = el("button", { type: "submit", class: "kc-primary" }, ["Senden"]);
+  const form = el("form", { class: "kc-form", hidden: true }, [
+    el("label", { for: "kc-input", class: "kc-sr" }, ["Ihre Nachricht an den Assistenten"]),
+    input,
+    sendButton,
+  ]);
+
+  const footerLinks = [];
+  if (config.accessibilityUrl) {
+    footerLinks.push(el("li", {}, [externalLink(config.accessibilityUrl, "Barrierefreiheit")]));
+  }
+  if (config.feedbackUrl) {
+    footerLinks.push(el("li", {}, [externalLink(config.feedbackUrl, "Feedback geben")]));
+  }
+  if (config.privacyUrl) {
+    footerLinks.push(el("li", {}, [externalLink(config.privacyUrl, "Datenschutz")]));
+  }
+  const footer = el("div", { class: "kc-footer" }, [
+    form,
+    el("ul", { class: "kc-links", "aria-label": "Informationen zum Chat" }, footerLinks),
+  ]);
+
+  const panel = el(
+    "section",
+    { id: "kc-panel", class: "kc-panel", role: "dialog", "aria-modal": "false", "aria-labelledby": "kc-title", hidden: true },
+    [header, status, consent, log, typing, footer]
+  );
+  root.append(stylesheet, el("div", { class: "kc-root" }, [launcher, panel]));
+
+  // --- rendering -------------------------------------------------------------
+  function scrollToEnd() {
+    log.scrollTop = log.scrollHeight;
+  }
+
+  function renderEntry(entry, withButtons) {
+    const urgent = entry.from === "bot" && isUrgent(entry.text);
+    const classes = ["kc-msg", entry.from === "bot" ? "kc-msg--bot" : "kc-msg--user"];
+    if (urgent) {
+      classes.push("kc-msg--urgent");
+    }
+    const body = [srOnly(entry.from === "bot" ? "Assistent: " : "Sie: ")];
+    if (urgent) {
+      body.push(el("strong", { class: "kc-urgent-label" }, ["Notfall: "]));
+    }
+    body.push(...linkify(entry.text));
+    const item = el("div", { class: classes.join(" ") }, [el("p", { class: "kc-bubble" }, body)]);
+    if (urgent) {
+      item.append(el("a", { class: "kc-call", href: "tel:110" }, ["Jetzt 110 anrufen"]));
+    }
+    log.append(item);
+    if (withButtons && entry.buttons && entry.buttons.length) {
+      log.append(renderButtons(entry.buttons));
+    }
+  }
+
+  function renderButtons(buttons) {
+    const group = el("div", { class: "kc-replies", role: "group", "aria-label": "Antwortvorschläge" });
+    buttons.forEach((button) => {
+      const b = el("button", { type: "button", class: "kc-reply" }, [button.title]);
+      b.addEventListener("click", () => sendUserMessage(button.title, button.payload));
+      group.append(b);
+    });
+    return group;
+  }
+
+  function renderAll() {
+    log.replaceChildren();
+    state.log.forEach((entry, i) => renderEntry(entry, i === state.log.length - 1));
+    scrollToEnd();
+  }
+
+  function dropButtons() {
+    const hadFocus = log.contains(root.activeElement);
+    log.querySelectorAll(".kc-replies").forEach((group) => group.remove());
+    state.log.forEach((entry) => delete entry.buttons);
+    if (hadFocus) {
+      input.focus();
+    }
+  }
+
+  function addEntry(entry) {
+    state.log.push(entry);
+    saveState();
+    renderEntry(entry, true);
+    scrollToEnd();
+  }
+
+  let typingTimer = null;
+  function setTyping(on) {
+    typing.hidden = !on;
+    clearTimeout(typingTimer);
+    if (on) {
+      typingTimer = setTimeout(() => setTyping(false), 30000);
+      scrollToEnd();
+    }
+  }
+
+  const STATUS_TEXT = {
+    idle: "",
+    connecting: "Verbindung wird hergestellt …",
+    connected: "Verbunden",
+    reconnecting: "Verbindung unterbrochen – neuer Versuch läuft …",
+    offline: "Keine Internetverbindung – der Chat verbindet sich automatisch neu.",
+    error: "Der Chat ist gerade nicht erreichbar. Im Notfall: 110.",
+  };
+  function setStatus(name) {
+    if (status.dataset.state === name) {
+      return;
+    }
+    status.dataset.state = name;
+    status.textContent = STATUS_TEXT[name];
+  }
+
+  function showConsentOrChat() {
+    consent.hidden = state.consent;
+    form.hidden = !state.consent;
+    log.hidden = !state.consent;
+  }
+
+  // --- connection ------------------------------------------------------------
+  let socket = null;
+  let confirmed = false;
+  let pending = [];
+  let ioPromise = null;
+
+  function loadIo() {
+    if (typeof window.io === "function") {
+      return Promise.resolve(window.io);
+    }
+    if (!ioPromise) {
+      ioPromise = new Promise((resolve, reject) => {
+        // The UMD bundle registers with an AMD loader if the page has one.
+        const amd = window.define;
+        window.define = undefined;
+        const tag = el("script", { src: config.ioSrc });
+        tag.addEventListener("load", () => {
+          window.define = amd;
+          resolve(window.io);
+        });
+        tag.addEventListener("error", () => {
+          window.define = amd;
+          ioPromise = null;
+          reject(new Error("socket.io client could not be loaded"));
+        });
+        document.head.append(tag);
+      });
+    }
+    return ioPromise;
+  }
+
+  function emitMessage(text) {
+    const message = { message: text, session_id: state.sessionId };
+    if (socket && confirmed) {
+      socket.emit("user_uttered", message);
+    } else {
+      pending.push(message);
+    }
+  }
+
+  function onSessionConfirm(sessionId) {
+    if (sessionId !== state.sessionId) {
+      return;
+    }
+    confirmed = true;
+    setStatus("connected");
+    const queued = pending;
+    pending = [];
+    queued.forEach((message) => socket.emit("user_uttered", { ...message, session_id: state.sessionId }));
+    if (!state.greeted) {
+      state.greeted = true;
+      saveState();
+      setTyping(true);
+      emitMessage("/greet");
+    }
+  }
+
+  function onBotMessage(message) {
+    if (!message || typeof message !== "object") {
+      return;
+    }
+    const text = typeof message.text === "string" ? message.text : "";
+    const raw = Array.isArray(message.quick_replies)
+      ? message.quick_replies
+      : Array.isArray(message.buttons)
+        ? message.buttons
+        : [];
+    const buttons = raw
+      .filter((b) => b && typeof b.title === "string" && typeof b.payload === "string")
+      .map((b) => ({ title: b.title, payload: b.payload }));
+    if (!text && !buttons.length) {
+      return;
+    }
+    setTyping(false);
+    if (buttons.length) {
+      dropButtons();
+    }
+    addEntry({ from: "bot", text: text, buttons: buttons });
+  }
+
+  function connect() {
+    if (socket) {
+      return;
+    }
+    setStatus("connecting");
+    loadIo()
+      .then((io) => {
+        if (socket) {
+          return;
+        }
+        socket = io(config.socketUrl, {
+          path: config.socketPath,
+          reconnectionDelay: 1000,
+          reconnectionDelayMax: 5000,
+          withCredentials: false,
+        });
+        socket.on("connect", () => {
+          confirmed = false;
+          socket.emit("session_request", { session_id: state.sessionId });
+        });
+        socket.on("session_confirm", onSessionConfirm);
+        socket.on("bot_uttered", onBotMessage);
+        socket.on("disconnect", (reason) => {
+          confirmed = false;
+          setStatus(reason === "io client disconnect" ? "idle" : navigator.onLine ? "reconnecting" : "offline");
+          if (reason === "io server disconnect") {
+            socket.connect();
+          }
+        });
+        socket.on("connect_error", () => {
+          confirmed = false;
+          setStatus(navigator.onLine ? "reconnecting" : "offline");
+        });
+      })
+      .catch(() => setStatus("error"));
+  }
+
+  window.addEventListener("offline", () => {
+    if (socket) {
+      setStatus("offline");
+    }
+  });
+  window.addEventListener("online", () => {
+    if (socket && !socket.connected) {
+      setStatus("reconnecting");
+      socket.connect();
+    }
+  });
+
+  // --- user actions ----------------------------------------------------------
+  function sendUserMessage(shown, payload) {
+    const text = shown.trim().slice(0, MAX_LENGTH);
+    if (!text) {
+      return;
+    }
+    dropButtons();
+    addEntry({ from: "user", text: text });
+    setTyping(true);
+    emitMessage(payload === undefined ? text : payload);
+  }
+
+  function open(options) {
+    const moveFocus = !options || options.focus !== false;
+    panel.hidden = false;
+    launcher.hidden = true;
+    launcher.setAttribute("aria-expanded", "true");
+    state.open = true;
+    saveState();
+    showConsentOrChat();
+    if (state.consent) {
+      renderAll();
+      connect();
+    }
+    if (moveFocus) {
+      (state.consent ? input : consentButton).focus();
+    }
+  }
+
+  function close() {
+    panel.hidden = true;
+    launcher.hidden = false;
+    launcher.setAttribute("aria-expanded", "false");
+    state.open = false;
+    saveState();
+    launcher.focus();
+  }
+
+  function restart() {
+    state = freshState(state.consent);
+    state.open = true;
+    saveState();
+    pending = [];
+    setTyping(false);
+    renderAll();
+    if (socket) {
+      // A new socket id, so that nothing of the old session reaches this tab.
+      confirmed = false;
+      socket.disconnect();
+      setStatus("connecting");
+      socket.connect();
+    } else if (state.consent) {
+      connect();
+    }
+    input.focus();
+  }
+
+  launcher.addEventListener("click", () => open());
+  closeButton.addEventListener("click", close);
+  restartButton.addEventListener("click", restart);
+  consentButton.addEventListener("click", () => {
+    state.consent = true;
+    saveState();
+    showConsentOrChat();
+    renderAll();
+    connect();
+    input.focus();
+  });
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const text = input.value;
+    if (!text.trim()) {
+      input.focus();
+      return;
+    }
+    input.value = "";
+    sendUserMessage(text);
+  });
+  panel.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") {
+      event.preventDefault();
+      close();
+    }
+  });
+
+  function mount() {
+    document.body.append(host);
+    if (state.open) {
+      open({ focus: false });
+    }
+  }
+  if (document.body) {
+    mount();
+  } else {
+    document.addEventListener("DOMContentLoaded", mount);
+  }
+})();
