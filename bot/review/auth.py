@@ -76,9 +76,7 @@ def add_user(eng: sa.engine.Engine, username: str, password: str, role: str, act
         raise AuthError(f"Unbekannte Rolle {role!r} (erlaubt: press, admin).")
     validate_password(password)
     with eng.begin() as conn:
-        exists = conn.execute(
-            sa.select(m.users.c.id).where(m.users.c.username == username)
-        ).first()
+        exists = conn.execute(sa.select(m.users.c.id).where(m.users.c.username == username)).first()
         if exists:
             raise AuthError(f"Benutzer {username!r} gibt es schon.")
         conn.execute(
