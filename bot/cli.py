@@ -87,6 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
     ev.set_defaults(func=cmd_evaluate)
 
     sub.add_parser("bench", help="benchmarks, results to docs/").set_defaults(func=cmd_bench)
+
+    from bot.review.commands import add_subcommands as add_review_subcommands
+
+    add_review_subcommands(sub)  # user, retention, export, review, bench-review
     return parser
 
 

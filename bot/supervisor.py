@@ -116,6 +116,15 @@ def start_core(sup: Supervisor, conf: settings.Settings) -> None:
     sup.wait_http(f"http://127.0.0.1:{conf.rasa_port}/", "Rasa server")
 
 
+def start_review(sup: Supervisor, conf: settings.Settings) -> None:
+    """The press-office review app (bot/review), ready to answer."""
+    sup.start(
+        "review",
+        [sys.executable, "-m", "bot.review", "--port", str(conf.review_port)],
+    )
+    sup.wait_http(f"http://127.0.0.1:{conf.review_port}/login", "review app", timeout=60)
+
+
 def run_all() -> int:
     conf = settings.load()
     env = settings.environment(conf)
@@ -129,6 +138,7 @@ def run_all() -> int:
     with Supervisor(env) as sup:
         try:
             start_core(sup, conf)
+            start_review(sup, conf)
         except (StartupError, KeyboardInterrupt) as exc:
             print(f"Start-up failed: {exc}", file=sys.stderr)
             return 1
@@ -160,6 +170,8 @@ KPB Düren assistant is running. Ctrl-C stops everything.
   Rasa HTTP API token:    {conf.auth_token}{token_note}
   Action server:          http://localhost:{conf.action_port}
   Conversations stored in {conf.database_url}
+  Press-office review app: http://localhost:{conf.review_port}
+    (accounts: BOT_USER_PASSWORD=... bot user add NAME --role press|admin)
 """,
         flush=True,
     )
