@@ -13,6 +13,7 @@ import base64
 import datetime as dt
 import hashlib
 import itertools
+import logging
 import os
 import secrets
 from collections.abc import Callable
@@ -34,6 +35,7 @@ from bot.review import auth, charts, models, queries
 from bot.review.privacy import mask, mask_email, mask_phone
 
 HERE = Path(__file__).resolve().parent
+logger = logging.getLogger(__name__)
 SESSION_COOKIE = "review_session"
 LOGIN_CSRF_COOKIE = "review_login_csrf"
 PUBLIC_ROUTES = {"login_form", "login_submit"}
@@ -156,7 +158,12 @@ def create_app(
         return request.ip or "unknown"
 
     def set_cookie(
-        request: Request, resp: HTTPResponse, name: str, value: str, path: str = "/", **extra: Any
+        request: Request,
+        resp: HTTPResponse,
+        name: str,
+        value: str,
+        path: str = "/",
+        max_age: int | None = None,
     ) -> None:
         resp.cookies[name] = value
         cookie = resp.cookies[name]
@@ -165,8 +172,8 @@ def create_app(
         cookie["path"] = path
         if is_https(request):
             cookie["secure"] = True
-        for key, val in extra.items():
-            cookie[key] = val
+        if max_age is not None:
+            cookie["max-age"] = max_age
 
     def render(request: Request, name: str, status: int = 200, **context: Any) -> HTTPResponse:
         session = getattr(request.ctx, "session", None)
@@ -249,7 +256,7 @@ def create_app(
     async def server_error(request: Request, exc: Exception) -> HTTPResponse:
         status = exc.status_code if isinstance(exc, SanicException) else 500
         if status >= 500:
-            app.ctx.last_error = exc
+            logger.exception("review app: %s %s failed", request.method, request.path, exc_info=exc)
         return render(
             request,
             "error.html",
@@ -439,7 +446,7 @@ def create_app(
             "requests.html",
             rows=rows,
             total=total,
-            status=status,
+            status_filter=status,
             page=page,
             pages=max(1, -(-total // queries.PAGE_SIZE)),
         )

@@ -1,0 +1,158 @@
+"""Review-app fixtures: a fresh SQLite database and the app in a subprocess.
+
+sanic-testing is not installed, so the app runs as `python -m bot.review` on a
+free port and the tests talk HTTP with `requests` (already a Rasa dependency).
+REVIEW_TRUST_PROXY=1 lets each test pick its own client address through
+X-Forwarded-For, so the per-address login lockout of one test does not lock
+out the others.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+import sqlalchemy as sa
+
+from bot import PROJECT_ROOT
+from bot.review import auth, models
+
+PASSWORD = "geheim-und-lang-1"
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class ReviewServer:
+    url: str
+    db_url: str
+    engine: sa.engine.Engine
+    log: Path
+
+    def client(self, ip: str | None = None) -> Client:
+        return Client(self, ip or f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.7")
+
+    def user(self, role: str = "press") -> str:
+        name = f"{role}-{uuid.uuid4().hex[:8]}"
+        auth.add_user(self.engine, name, PASSWORD, role, "test")
+        return name
+
+
+class Client:
+    """A requests session that speaks to the review app like a browser."""
+
+    def __init__(self, server: ReviewServer, ip: str) -> None:
+        self.server = server
+        self.http = requests.Session()
+        self.http.headers["X-Forwarded-For"] = ip
+        self.csrf = ""
+
+    def get(self, path: str, **kw: object) -> requests.Response:
+        response = self.http.get(self.server.url + path, allow_redirects=False, timeout=30, **kw)
+        match = CSRF.search(response.text)
+        if match and "/login" not in path:
+            self.csrf = match.group(1)
+        return response
+
+    def post(
+        self, path: str, data: dict[str, str] | None = None, csrf: bool = True, **kw: object
+    ) -> requests.Response:
+        data = dict(data or {})
+        if csrf:
+            data.setdefault("csrf_token", self.csrf)
+        return self.http.post(
+            self.server.url + path, data=data, allow_redirects=False, timeout=30, **kw
+        )
+
+    def login(self, username: str, password: str = PASSWORD) -> requests.Response:
+        page = self.http.get(self.server.url + "/login", timeout=30)
+        token = CSRF.search(page.text).group(1)  # type: ignore[union-attr]
+        response = self.http.post(
+            self.server.url + "/login",
+            data={"username": username, "password": password, "csrf_token": token, "next": "/"},
+            allow_redirects=False,
+            timeout=30,
+        )
+        if response.status_code == 303:
+            self.get("/conversations")  # picks up the session's CSRF token
+        return response
+
+
+@pytest.fixture(scope="session")
+def review_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReviewServer]:
+    tmp = tmp_path_factory.mktemp("review")
+    db_url = f"sqlite:///{tmp / 'review.db'}"
+    engine = models.engine(db_url)
+    port = free_port()
+    log = tmp / "review.log"
+    env = {
+        **os.environ,
+        "BOT_DATABASE_URL": db_url,
+        "REVIEW_TRUST_PROXY": "1",
+        "REVIEW_SECURE_COOKIES": "",
+    }
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bot.review", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"review app exited: {log.read_text()}")
+            try:
+                requests.get(url + "/login", timeout=2)
+                break
+            except requests.ConnectionError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"review app did not start: {log.read_text()}")
+                time.sleep(0.2)
+        yield ReviewServer(url=url, db_url=db_url, engine=engine, log=log)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture()
+def press(review_server: ReviewServer) -> Client:
+    client = review_server.client()
+    assert client.login(review_server.user("press")).status_code == 303
+    return client
+
+
+@pytest.fixture()
+def admin(review_server: ReviewServer) -> Client:
+    client = review_server.client()
+    assert client.login(review_server.user("admin")).status_code == 303
+    return client
+
+
+@pytest.fixture()
+def engine(tmp_path: Path) -> sa.engine.Engine:
+    """A fresh, empty database for tests that do not need the HTTP app."""
+    return models.engine(f"sqlite:///{tmp_path / 'unit.db'}")
