@@ -84,6 +84,10 @@ def create_app(config: WidgetConfig, name: str = "kpb_web") -> Sanic:
         title, what = PLACEHOLDERS[page]
         return response.html(_render("placeholder.html", title=title, what=what, config=config))
 
+    @app.get("/favicon.ico")
+    async def favicon(request: Request) -> HTTPResponse:
+        return response.empty()
+
     @app.get("/healthz")
     async def health(request: Request) -> HTTPResponse:
         return response.json({"status": "ok"})

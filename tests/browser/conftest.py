@@ -84,10 +84,16 @@ class Recorder:
         ]
 
 
-def new_page(browser: Browser, viewport: dict[str, int], recorder: Recorder) -> tuple[
-    BrowserContext, Page
-]:
-    context = browser.new_context(viewport=viewport, locale="de-DE", reduced_motion="reduce")
+def new_page(
+    browser: Browser, viewport: dict[str, int], recorder: Recorder, bypass_csp: bool = False
+) -> tuple[BrowserContext, Page]:
+    """A fresh browser context (empty sessionStorage) and page, recorded.
+
+    `bypass_csp` lets a test inject axe-core (the page's CSP forbids inline scripts).
+    """
+    context = browser.new_context(
+        viewport=viewport, locale="de-DE", reduced_motion="reduce", bypass_csp=bypass_csp
+    )
     context.set_default_timeout(30_000)
     page = context.new_page()
     page.on("request", recorder.on_request)

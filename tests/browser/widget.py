@@ -54,14 +54,31 @@ def open_chat(page: Page) -> None:
     expect(bot_messages(page).first).to_contain_text(GREETING)
 
 
-def ask(page: Page, text: str, expected: str | re.Pattern[str]) -> Locator:
-    """Send a message by typing; return the bot message that contains `expected`."""
-    before = bot_messages(page).count()
+def new_bot_messages(page: Page) -> Locator:
+    return page.locator(".kc-msg--bot:not([data-seen])")
+
+
+def mark_seen(page: Page) -> None:
+    """Mark the bot messages shown so far, so that `new_bot_messages` skips them."""
+    bot_messages(page).evaluate_all("els => els.forEach(e => { e.dataset.seen = '1'; })")
+
+
+def send(page: Page, text: str) -> None:
+    """Type a message and press the send button."""
+    mark_seen(page)
     input_box(page).fill(text)
     page.get_by_role("button", name="Senden").click()
-    answer = bot_messages(page).filter(has_text=expected).last
+
+
+def ask(page: Page, text: str, expected: str | re.Pattern[str]) -> Locator:
+    """Send a message; return the new bot message that contains `expected`."""
+    send(page, text)
+    return expect_answer(page, expected)
+
+
+def expect_answer(page: Page, expected: str | re.Pattern[str]) -> Locator:
+    answer = new_bot_messages(page).filter(has_text=expected).first
     expect(answer).to_be_visible()
-    assert bot_messages(page).count() > before
     return answer
 
 

@@ -182,7 +182,8 @@
   }
 
   // --- the widget's DOM -------------------------------------------------------
-  const host = el("div", { id: "kpb-chat-widget", hidden: true });
+  // A landmark of its own, so that the launcher is found like the page's regions.
+  const host = el("div", { id: "kpb-chat-widget", role: "complementary", "aria-label": "Chat-Assistent", hidden: true });
   const root = host.attachShadow({ mode: "open" });
   const stylesheet = el("link", { rel: "stylesheet", href: config.cssHref });
   stylesheet.addEventListener("load", () => host.removeAttribute("hidden"));
@@ -194,8 +195,9 @@
     [el("span", { class: "kc-launcher-icon", "aria-hidden": "true" }, ["?"]), "Chat: Fragen an den Assistenten"]
   );
 
-  const closeButton = el("button", { type: "button", class: "kc-icon-button", "aria-label": "Chat schließen" }, [
-    el("span", { "aria-hidden": "true" }, ["×"]),
+  const closeButton = el("button", { type: "button", class: "kc-text-button kc-close" }, [
+    el("span", { class: "kc-close-icon", "aria-hidden": "true" }, ["×"]),
+    "Schließen",
   ]);
   const restartButton = el("button", { type: "button", class: "kc-text-button" }, ["Neues Gespräch"]);
   const status = el("p", { class: "kc-status", role: "status", "data-state": "idle" }, [""]);
