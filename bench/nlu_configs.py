@@ -26,15 +26,32 @@ def run(name: str) -> dict:
     with tempfile.TemporaryDirectory() as out:
         start = time.monotonic()
         subprocess.run(
-            [sys.executable, "-m", "rasa", "train", "nlu", "-c", str(config), "--out", out,
-             "--fixed-model-name", name, "--quiet"],
-            cwd=PROJECT_ROOT, check=True, capture_output=True,
+            [
+                sys.executable,
+                "-m",
+                "rasa",
+                "train",
+                "nlu",
+                "-c",
+                str(config),
+                "--out",
+                out,
+                "--fixed-model-name",
+                name,
+                "--quiet",
+            ],
+            cwd=PROJECT_ROOT,
+            check=True,
+            capture_output=True,
         )
         seconds = time.monotonic() - start
         report = evaluate(model=Path(out) / f"{name}.tar.gz", out=None)
-    return {"config": name, "macro_f1": round(report.macro_f1, 4),
-            "train_seconds": round(seconds), "errors": sum(
-                g != p for g, p in zip(report.gold, report.predicted))}
+    return {
+        "config": name,
+        "macro_f1": round(report.macro_f1, 4),
+        "train_seconds": round(seconds),
+        "errors": sum(g != p for g, p in zip(report.gold, report.predicted, strict=False)),
+    }
 
 
 def main() -> None:

@@ -39,6 +39,7 @@ visitor_requests = sa.Table(
     sa.Column("status", sa.String(20), nullable=False, server_default="new"),
     sa.Column("notified_at", sa.DateTime(timezone=True)),
     sa.Column("notify_attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_attempt_at", sa.DateTime(timezone=True)),
     sa.Column("notify_error", sa.Text),
     sa.Index("ix_visitor_requests_created_at", "created_at"),
     sa.Index("ix_visitor_requests_status", "status"),

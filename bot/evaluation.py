@@ -60,9 +60,7 @@ async def _predict(model: str, texts: list[str]) -> list[str]:
 def score(gold: list[str], predicted: list[str], labels: list[str]) -> tuple[float, dict]:
     from sklearn.metrics import precision_recall_fscore_support
 
-    p, r, f, s = precision_recall_fscore_support(
-        gold, predicted, labels=labels, zero_division=0
-    )
+    p, r, f, s = precision_recall_fscore_support(gold, predicted, labels=labels, zero_division=0)
     per_intent = {lab: (p[i], r[i], f[i], int(s[i])) for i, lab in enumerate(labels)}
     return float(sum(f) / len(labels)), per_intent
 
@@ -129,7 +127,9 @@ def to_markdown(report: Report, model: str) -> str:
     if FALLBACK in short:
         lines.append(f"\n`{short[FALLBACK]}` is `{FALLBACK}` (low confidence).")
     errors = [
-        (t, g, p) for t, g, p in zip(report.texts, report.gold, report.predicted) if g != p
+        (t, g, p)
+        for t, g, p in zip(report.texts, report.gold, report.predicted, strict=False)
+        if g != p
     ]
     lines += ["", f"## Misclassified examples ({len(errors)})", ""]
     lines += [f"- „{t}“: expected `{g}`, got `{p}`" for t, g, p in errors]

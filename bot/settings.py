@@ -47,6 +47,11 @@ def load() -> Settings:
     )
 
 
+def retention_days() -> int:
+    """How long conversations and visitor requests are kept (BOT_RETENTION_DAYS)."""
+    return _int("BOT_RETENTION_DAYS", 90)
+
+
 def environment(settings: Settings | None = None) -> dict[str, str]:
     """The process environment for Rasa and the action server."""
     settings = settings or load()

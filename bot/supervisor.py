@@ -6,6 +6,7 @@ everything that was started, grandchildren included, and nothing else.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -49,17 +50,39 @@ class Supervisor:
     def start_action_server(self, conf: settings.Settings) -> None:
         self.start(
             "actions",
-            [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port",
-             str(conf.action_port)],
+            [
+                sys.executable,
+                "-m",
+                "rasa_sdk",
+                "--actions",
+                "actions",
+                "--port",
+                str(conf.action_port),
+            ],
         )
 
     def start_rasa_server(self, conf: settings.Settings) -> None:
         self.start(
             "rasa",
-            [sys.executable, "-m", "rasa", "run", "--model", str(conf.model_path),
-             "--port", str(conf.rasa_port), "--enable-api", "--auth-token", conf.auth_token,
-             "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
-             "--cors", "*"],
+            [
+                sys.executable,
+                "-m",
+                "rasa",
+                "run",
+                "--model",
+                str(conf.model_path),
+                "--port",
+                str(conf.rasa_port),
+                "--enable-api",
+                "--auth-token",
+                conf.auth_token,
+                "--endpoints",
+                "endpoints.yml",
+                "--credentials",
+                "credentials.yml",
+                "--cors",
+                "*",
+            ],
         )
 
     def wait_http(self, url: str, what: str, timeout: float = 240.0) -> None:
@@ -83,10 +106,8 @@ class Supervisor:
     def stop(self) -> None:
         for _, proc in reversed(self.procs):
             if proc.poll() is None:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
         deadline = time.monotonic() + 15
         for _, proc in self.procs:
             try:

@@ -40,6 +40,7 @@ class Assistant:
     conf: settings.Settings
     env: dict[str, str]
     log_dir: Path
+    supervisor: Supervisor
 
     @property
     def rest_url(self) -> str:
@@ -84,4 +85,4 @@ def assistant(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> 
                 os.environ[key] = value
     with Supervisor(env, log_dir=str(tmp / "logs")) as sup:
         start_core(sup, conf)
-        yield Assistant(conf=conf, env=env, log_dir=tmp / "logs")
+        yield Assistant(conf=conf, env=env, log_dir=tmp / "logs", supervisor=sup)

@@ -44,12 +44,26 @@ def test_greeting_discloses_the_bot_and_names_110() -> None:
 @pytest.mark.parametrize(
     ("intent", "expected"),
     [
-        ("ask_leitungsstab", ["Behördenleitung", "Abteilungsleiter Polizei", "Entscheidungshilfen",
-                              "Behördenstrategie/Controlling", "Presse- und Öffentlichkeitsarbeit"]),
+        (
+            "ask_leitungsstab",
+            [
+                "Behördenleitung",
+                "Abteilungsleiter Polizei",
+                "Entscheidungshilfen",
+                "Behördenstrategie/Controlling",
+                "Presse- und Öffentlichkeitsarbeit",
+            ],
+        ),
         ("ask_strategy_controlling", ["Behördenstrategie/Controlling", "habe ich leider nicht"]),
-        ("ask_security_programme", ["Wohnungseinbruchs", "respektlosen Verhaltens",
-                                    "Verkehrsunfällen mit schweren Folgen",
-                                    "Wir wollen, dass Sie sicher sind und sich sicher fühlen!"]),
+        (
+            "ask_security_programme",
+            [
+                "Wohnungseinbruchs",
+                "respektlosen Verhaltens",
+                "Verkehrsunfällen mit schweren Folgen",
+                "Wir wollen, dass Sie sicher sind und sich sicher fühlen!",
+            ],
+        ),
         ("ask_burglary_prevention", ["Wohnungseinbruchs", "110"]),
         ("ask_respect", ["respektlosen Verhaltens", "Amtsträgern"]),
         ("ask_traffic_safety", ["Verkehrsunfällen mit schweren Folgen"]),
@@ -113,8 +127,9 @@ def test_offer_resume_pauses_the_form_and_asks() -> None:
     messages, events = run(ActionOfferResume(), "emergency", active_loop="visitor_group_form")
     assert "fortsetzen" in messages[0]["text"]
     assert any(e["event"] == "active_loop" and e["name"] is None for e in events)
-    assert any(e.get("name") == "paused_form" and e.get("value") == "visitor_group_form"
-               for e in events)
+    assert any(
+        e.get("name") == "paused_form" and e.get("value") == "visitor_group_form" for e in events
+    )
 
 
 def test_offer_resume_does_nothing_without_a_form() -> None:

@@ -65,7 +65,9 @@ def test_confusables_are_not_flagged(detector: UrgencyDetector, text: str) -> No
 
 def test_now_overrides_past_framing(detector: UrgencyDetector) -> None:
     assert not detector.assess("Gestern hat mich mein Nachbar bedroht").urgent
-    assert detector.assess("Gestern hat er mich bedroht und jetzt steht er wieder vor der Tür").urgent
+    assert detector.assess(
+        "Gestern hat er mich bedroht und jetzt steht er wieder vor der Tür"
+    ).urgent
 
 
 def test_lemmas_are_used(detector: UrgencyDetector) -> None:

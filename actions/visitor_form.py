@@ -1,0 +1,421 @@
+"""The visitor-group form: collect, check, confirm, store, hand over.
+
+Slots are filled by `ValidateVisitorGroupForm` from the latest message (custom
+slot mappings), so several fields can come in one message ("Wir sind 24
+Schüler, Kontakt: berg@beispiel.de") and any field can be corrected at the
+summary ("die Gruppengröße ist 25"). The parsers live in bot/visitors/parsing.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from typing import Any
+
+import sqlalchemy as sa
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import KNOWLEDGE, latest_intent
+from bot import db, settings
+from bot.visitors import parsing, store
+from bot.visitors.parsing import DateRange, Problem
+
+logger = logging.getLogger(__name__)
+
+FORM = "visitor_group_form"
+FORM_SLOTS = [
+    "consent",
+    "group_name",
+    "contact_name",
+    "contact",
+    "email",
+    "phone",
+    "group_size",
+    "visit_date",
+    "date_from",
+    "date_to",
+    "topics",
+    "confirmed",
+]
+# Questions a user may ask in the middle of the form: the form steps aside,
+# the question is answered (rules in data/rules.yml) and the form asks again.
+INTERRUPTIONS = {
+    "ask_leitungsstab",
+    "ask_strategy_controlling",
+    "ask_press_office",
+    "ask_security_programme",
+    "ask_burglary_prevention",
+    "ask_respect",
+    "ask_traffic_safety",
+    "report_crime",
+    "ask_emergency_number",
+    "bot_challenge",
+    "ask_capabilities",
+}
+NO_TOPICS = re.compile(
+    r"^(nein|nö|ne|keine?|nichts|nix|egal|überspringen|ueberspringen|weiter|skip|-"
+    r"|keine besonderen( themen| wünsche)?|keine (themen|wünsche|wuensche))\b",
+    re.I,
+)
+# Words that name the field a correction is about.
+CORRECTIONS: list[tuple[str, str]] = [
+    ("group_size", r"gruppengr(ö|oe)(ß|ss)e|anzahl|personenzahl|teilnehmer\w*|personen|leute"),
+    ("contact", r"e-?mail|mail|telefon\w*|handy|nummer|rufnummer"),
+    ("visit_date", r"datum|termin|wunschtermin|tag|zeitraum|wann"),
+    ("contact_name", r"ansprechp\w*|kontaktperson|name|ansprechpartner\w*"),
+    ("group_name", r"gruppe\b|gruppenname|klasse|verein|schule"),
+    ("topics", r"themen?|interessen?"),
+]
+NONE_TEXT = "keine Angabe"
+
+
+def _today() -> dt.date:
+    return dt.datetime.now(dt.timezone.utc).astimezone().date()
+
+
+def _limits() -> tuple[int, int]:
+    form = KNOWLEDGE.get().data.get("visitor_form", {})
+    return int(form.get("min_group_size", 2)), int(form.get("max_group_size", 100))
+
+
+class ValidateVisitorGroupForm(FormValidationAction):
+    """Extracts and checks every field from the latest message.
+
+    `run` is overridden instead of per-slot `extract_` methods because one
+    message can fill several slots, including ones that are not asked for
+    (e-mail and phone with the contact, the date range with the date).
+    """
+
+    def name(self) -> str:
+        return "validate_visitor_group_form"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        updates, problems = extract_fields(tracker)
+        events: list[EventType] = [SlotSet(name, value) for name, value in updates.items()]
+        for message in problems.values():
+            dispatcher.utter_message(text=message)
+        requested = tracker.get_slot("requested_slot")
+        if problems and requested and requested not in updates:
+            # An answer was given but is not usable: ask the same question again.
+            events.append(SlotSet(requested, None))
+        if updates.get("consent") is False:
+            events.append(SlotSet("requested_slot", None))  # declined: the form ends here
+        return events
+
+
+def extract_fields(tracker: Tracker) -> tuple[dict[str, Any], dict[str, str]]:
+    """Slot updates and problems (by slot) found in the latest user message."""
+    message = tracker.latest_message or {}
+    text = (message.get("text") or "").strip()
+    intent = latest_intent(tracker)
+    confidence = (message.get("intent") or {}).get("confidence") or 0.0
+    requested = tracker.get_slot("requested_slot")
+    updates: dict[str, Any] = {}
+    problems: dict[str, str] = {}
+    if intent in {"cancel", "emergency"} or not text:
+        return updates, problems  # handled by rules / the EmergencyPolicy
+    if text.startswith("/"):  # a button: only yes/no answers carry a value
+        return _button_answer(requested, intent), problems
+
+    if requested == "consent":
+        if intent == "affirm":
+            updates["consent"] = True
+        elif intent == "deny":
+            updates["consent"] = False
+        elif intent not in INTERRUPTIONS:
+            problems["consent"] = "Bitte antworten Sie mit „Ja“ oder „Nein“."
+        return updates, problems
+    if tracker.get_slot("consent") is not True:
+        return updates, problems
+
+    # At the summary, "die Gruppengröße ist 25" corrects one field.
+    target = requested
+    if requested == "confirmed":
+        if intent == "affirm" and not re.search(r"\d|@", text):
+            return {"confirmed": True}, problems
+        target = _correction_target(text)
+        if target is None:
+            if intent == "deny":
+                problems["confirmed"] = (
+                    "Was möchten Sie ändern? Schreiben Sie zum Beispiel „Die Gruppengröße "
+                    "ist 25“ oder „Das Datum ist der 15.3.“."
+                )
+            elif intent not in INTERRUPTIONS:
+                problems["confirmed"] = (
+                    "Bitte bestätigen Sie mit „Ja“ oder nennen Sie, was ich ändern soll."
+                )
+            return updates, problems
+        text = _correction_value(text)
+        updates["confirmed"] = None
+
+    interruption = intent in INTERRUPTIONS and confidence >= 0.8
+    _structured(text, target, updates, problems)
+    free_text = target in {"group_name", "contact_name", "topics"} and target not in updates
+    if free_text and (not interruption or requested == "confirmed"):
+        if updates.keys() - {"confirmed"}:
+            # Several fields in one message: the free-text field gets only the
+            # parts that are not an e-mail, phone number, size or date.
+            text = _leftover(text)
+        value = _free_text(target, text, intent) if text else None
+        if value:
+            updates[target] = value
+    if interruption and requested != "confirmed":
+        problems.pop(requested, None)
+    return updates, problems
+
+
+def _button_answer(requested: str | None, intent: str | None) -> dict[str, Any]:
+    if requested == "topics" and intent == "deny":
+        return {"topics": NONE_TEXT}
+    if requested in {"consent", "confirmed"} and intent in {"affirm", "deny"}:
+        if requested == "confirmed" and intent == "deny":
+            return {}
+        return {requested: intent == "affirm"}
+    return {}
+
+
+def _structured(text: str, target: str | None, updates: dict, problems: dict) -> None:
+    """E-mail, phone, group size and date: recognisable in any message."""
+    email = parsing.find_email(text)
+    phone = parsing.find_phone(text)
+    if isinstance(email, str):
+        updates["email"] = email
+    if isinstance(phone, str):
+        updates["phone"] = phone
+    if "email" in updates or "phone" in updates:
+        updates["contact"] = " · ".join(
+            v for v in (updates.get("email"), updates.get("phone")) if v
+        )
+    elif target == "contact":
+        problem = email if isinstance(email, Problem) else phone
+        problems["contact"] = (
+            problem.message
+            if isinstance(problem, Problem)
+            else "Bitte nennen Sie eine E-Mail-Adresse oder eine Telefonnummer, unter der "
+            "die Pressestelle Sie erreichen kann."
+        )
+
+    minimum, maximum = _limits()
+    size = parsing.find_group_size(text, target == "group_size", minimum, maximum)
+    if isinstance(size, int):
+        updates["group_size"] = size
+    elif isinstance(size, Problem) and target == "group_size":
+        problems["group_size"] = size.message
+
+    if target == "visit_date" or parsing.mentions_date(text):
+        date = parsing.parse_visit_date(text, _today())
+        if isinstance(date, DateRange):
+            updates.update(
+                visit_date=date.text,
+                date_from=date.start.isoformat(),
+                date_to=date.end.isoformat(),
+            )
+        elif target == "visit_date":
+            problems["visit_date"] = (
+                date.message
+                if isinstance(date, Problem)
+                else "Dieses Datum habe ich nicht verstanden. Nennen Sie bitte einen Tag wie "
+                "„15.3.“ oder „nächsten Dienstag“ oder einen Zeitraum wie „Mitte April“."
+            )
+
+
+def _leftover(text: str) -> str:
+    parts = [p.strip() for p in re.split(r"[,;]|\bund\b", text)]
+    kept = [
+        p
+        for p in parts
+        if p
+        and not re.search(r"\d|@", p)
+        and not re.match(r"(kontakt|e-?mail|tel\w*)\b", p, re.IGNORECASE)
+    ]
+    return ", ".join(kept)
+
+
+def _free_text(target: str, text: str, intent: str | None) -> str | None:
+    if target == "topics":
+        if intent == "deny" or NO_TOPICS.match(text.strip()):
+            return NONE_TEXT
+        return parsing.clean_free_text(text)
+    if target == "contact_name":
+        return parsing.find_contact_name(text, requested=True)
+    return parsing.clean_free_text(text, max_len=200)
+
+
+def _correction_target(text: str) -> str | None:
+    lowered = text.lower()
+    for slot, pattern in CORRECTIONS:
+        if re.search(rf"\b({pattern})", lowered):
+            return slot
+    return None
+
+
+def _correction_value(text: str) -> str:
+    """'die Gruppengröße ist 25' -> '25' (the part after ist/sind/auf/:)."""
+    parts = re.split(r"\b(?:ist|sind|lautet|auf|soll|sollen|bitte)\b|:|=", text, maxsplit=1)
+    value = parts[1] if len(parts) > 1 else text
+    return re.sub(r"^\s*(der|die|das|den|nun|jetzt|doch)\s+", "", value).strip() or text
+
+
+class ActionAskConsent(Action):
+    """Privacy note before any personal data is collected."""
+
+    def name(self) -> str:
+        return "action_ask_consent"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        days = settings.retention_days()
+        purpose = KNOWLEDGE.get().fact_text("press_office_public_relations")
+        dispatcher.utter_message(
+            text=(
+                f"Gern nehme ich Ihre Anfrage auf. {purpose} "
+                "Dafür frage ich nach dem Namen der Gruppe, einer Ansprechperson, einer "
+                "E-Mail-Adresse oder Telefonnummer, der Personenzahl, dem Wunschtermin und "
+                "Themen. Diese Angaben werden gespeichert und nur zur Bearbeitung Ihrer Anfrage "
+                f"an die Pressestelle weitergegeben; der Chatverlauf wird nach {days} Tagen "
+                "gelöscht. Sind Sie damit einverstanden?"
+            ),
+            buttons=[
+                {"title": "Ja, einverstanden", "payload": "/affirm"},
+                {"title": "Nein", "payload": "/deny"},
+            ],
+        )
+        return []
+
+
+class ActionAskConfirmed(Action):
+    """The summary before submitting, with the choice to send, change or cancel."""
+
+    def name(self) -> str:
+        return "action_ask_confirmed"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        slot = tracker.get_slot
+        lines = [
+            "Bitte prüfen Sie Ihre Angaben:",
+            f"• Gruppe: {slot('group_name')}",
+            f"• Ansprechperson: {slot('contact_name')}",
+            f"• Kontakt: {slot('contact')}",
+            f"• Personenzahl: {slot('group_size')}",
+            f"• Wunschtermin: {_describe_date(tracker)}",
+            f"• Themen: {slot('topics')}",
+            "Soll ich die Anfrage so an die Pressestelle senden? Zum Ändern schreiben Sie "
+            "z. B. „Die Gruppengröße ist 25“.",
+        ]
+        dispatcher.utter_message(
+            text="\n".join(lines),
+            buttons=[
+                {"title": "Ja, absenden", "payload": "/affirm"},
+                {"title": "Abbrechen", "payload": "/cancel"},
+            ],
+        )
+        return []
+
+
+def _describe_date(tracker: Tracker) -> str:
+    text = tracker.get_slot("visit_date")
+    try:
+        span = DateRange(
+            dt.date.fromisoformat(tracker.get_slot("date_from")),
+            dt.date.fromisoformat(tracker.get_slot("date_to")),
+            text,
+        )
+    except (TypeError, ValueError):
+        return str(text)
+    return f"{text} ({span.describe()})"
+
+
+class ActionSubmitVisitorRequest(Action):
+    """Stores the confirmed request (or explains that nothing is stored)."""
+
+    def name(self) -> str:
+        return "action_submit_visitor_request"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        office = KNOWLEDGE.get().press_office
+        reset = _reset_events()
+        if tracker.get_slot("consent") is not True:
+            dispatcher.utter_message(
+                text=(
+                    "In Ordnung, ohne Ihre Einwilligung speichere ich keine Daten. Sie können "
+                    f"Ihre Anfrage direkt an die {office['name']} richten: Telefon "
+                    f"{office['phone']} ({office['hours']['text']})."
+                )
+            )
+            return reset
+        if tracker.get_slot("confirmed") is not True:
+            return reset
+        try:
+            reference = store.save(db.engine(), request_from(tracker))
+        except (sa.exc.SQLAlchemyError, OSError):
+            logger.exception("could not store a visitor request")
+            dispatcher.utter_message(
+                text=(
+                    "Entschuldigung, Ihre Anfrage konnte wegen einer technischen Störung gerade "
+                    "nicht gespeichert werden. Bitte versuchen Sie es später noch einmal oder "
+                    f"rufen Sie die {office['name']} an: {office['phone']} "
+                    f"({office['hours']['text']})."
+                ),
+                buttons=[{"title": "Nochmal versuchen", "payload": "/affirm"}],
+            )
+            # Slots kept: "ja" resumes the form, which is complete and submits again.
+            return [ActiveLoop(None), SlotSet("paused_form", FORM)]
+        dispatcher.utter_message(
+            text=(
+                f"Vielen Dank! Ihre Anfrage ist unter der Nummer {reference} eingegangen und wird "
+                "an die Pressestelle weitergeleitet. Die Pressestelle meldet sich bei Ihnen; "
+                "ein Termin ist damit noch nicht zugesagt."
+            )
+        )
+        return reset
+
+
+def request_from(tracker: Tracker) -> store.VisitorRequest:
+    slot = tracker.get_slot
+    topics = slot("topics")
+    return store.VisitorRequest(
+        group_name=slot("group_name"),
+        contact_name=slot("contact_name"),
+        email=slot("email"),
+        phone=slot("phone"),
+        group_size=int(slot("group_size")),
+        date_from=dt.date.fromisoformat(slot("date_from")),
+        date_to=dt.date.fromisoformat(slot("date_to")),
+        date_text=slot("visit_date"),
+        topics=None if topics == NONE_TEXT else topics,
+        consent_at=_consent_time(tracker),
+    )
+
+
+def _consent_time(tracker: Tracker) -> dt.datetime:
+    for event in reversed(tracker.events):
+        if event.get("event") == "slot" and event.get("name") == "consent" and event.get("value"):
+            stamp = event.get("timestamp")
+            if stamp:
+                return dt.datetime.fromtimestamp(stamp, dt.timezone.utc)
+    return db.utcnow()
+
+
+def _reset_events() -> list[EventType]:
+    return [SlotSet(name, None) for name in [*FORM_SLOTS, "paused_form"]]
+
+
+class ActionCancelVisitorRequest(Action):
+    """Drops the request: nothing is stored."""
+
+    def name(self) -> str:
+        return "action_cancel_visitor_request"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        dispatcher.utter_message(
+            text=(
+                "In Ordnung, ich habe die Anfrage verworfen; es wurde nichts gespeichert. "
+                "Wobei kann ich Ihnen sonst helfen?"
+            ),
+            buttons=[KNOWLEDGE.get().button("ask_capabilities").as_dict()],
+        )
+        return [ActiveLoop(None), SlotSet("requested_slot", None), *_reset_events()]

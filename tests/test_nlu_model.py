@@ -1,0 +1,82 @@
+"""The trained model as a citizen meets it: intents and the 110 guarantee.
+
+Parses the independent urgency list (tests/urgency/cases.yml) with the full
+NLU pipeline (DIET + FallbackClassifier + urgency detector). Targets from the
+issue: every urgent message gets `emergency`; at most 3 % of the non-urgent
+ones do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot import PROJECT_ROOT
+
+CASES = PROJECT_ROOT / "tests" / "urgency" / "cases.yml"
+
+
+@pytest.fixture(scope="module")
+def parse(trained_model: Path):
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(str(trained_model))
+    loop = asyncio.new_event_loop()
+
+    def _parse(text: str) -> dict:
+        return loop.run_until_complete(agent.parse_message(text))
+
+    yield _parse
+    loop.close()
+
+
+@pytest.fixture(scope="module")
+def cases() -> dict[str, list[str]]:
+    data = yaml.safe_load(CASES.read_text(encoding="utf-8"))
+    assert len(data["urgent"]) >= 100 and len(data["non_urgent"]) >= 300
+    return data
+
+
+def test_every_urgent_message_gets_the_emergency_intent(parse, cases) -> None:
+    missed = [t for t in cases["urgent"] if parse(t)["intent"]["name"] != "emergency"]
+    assert not missed, f"{len(missed)} urgent messages not recognised: {missed}"
+
+
+def test_few_non_urgent_messages_get_the_emergency_intent(parse, cases) -> None:
+    flagged = [t for t in cases["non_urgent"] if parse(t)["intent"]["name"] == "emergency"]
+    rate = len(flagged) / len(cases["non_urgent"])
+    assert rate <= 0.03, f"{rate:.1%} false alarms: {flagged}"
+
+
+def test_detector_overrides_a_misclassified_intent(parse) -> None:
+    # Whatever the classifier thinks, the detector's finding is kept with the message.
+    result = parse("Hilfe, jemand bedroht mich mit einem Messer!")
+    assert result["intent"]["name"] == "emergency"
+    assert result["urgency"]["urgent"] is True
+    assert "weapon" in result["urgency"]["reasons"]
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("Wie erreiche ich die Pressestelle?", "ask_press_office"),
+        ("Was macht eigentlich der Leitungsstab?", "ask_leitungsstab"),
+        ("welche nummer hat der notruf", "ask_emergency_number"),
+        ("Was sind die Ziele des Sicherheitsprogramms?", "ask_security_programme"),
+        ("Wir möchten mit unserer Schulklasse die Polizei besuchen", "request_visitor_group"),
+    ],
+)
+def test_plain_questions_get_their_intent(parse, text: str, intent: str) -> None:
+    assert parse(text)["intent"]["name"] == intent
+
+
+def test_held_out_macro_f1(trained_model: Path, tmp_path: Path) -> None:
+    """Regression guard below the 0.95 target; the measured value is in docs/nlu-evaluation.md."""
+    from bot.evaluation import evaluate
+
+    report = evaluate(model=trained_model, out=tmp_path / "report.md")
+    assert report.n_examples >= 300
+    assert report.macro_f1 >= 0.92, (tmp_path / "report.md").read_text()

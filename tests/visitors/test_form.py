@@ -1,0 +1,150 @@
+"""The visitor-group form's validation action, message by message."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+import yaml
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.visitor_form import ValidateVisitorGroupForm
+from bot import PROJECT_ROOT
+
+DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
+FILLED = {
+    "consent": True,
+    "group_name": "Klasse 8b",
+    "contact_name": "Anna Schmitz",
+    "contact": "schmitz@example.org",
+    "email": "schmitz@example.org",
+    "group_size": 24,
+    "visit_date": "15.3.",
+    "date_from": "2027-03-15",
+    "date_to": "2027-03-15",
+    "topics": "keine Angabe",
+}
+
+
+def validate(
+    text: str,
+    requested: str,
+    intent: str = "inform",
+    confidence: float = 0.9,
+    slots: dict[str, Any] | None = None,
+) -> tuple[dict[str, Any], list[str]]:
+    """Run the validation action; return the slot changes and the bot's messages."""
+    current = {"consent": True} if requested != "consent" else {}
+    current.update(slots or {})
+    current["requested_slot"] = requested
+    tracker = Tracker(
+        sender_id="t",
+        slots=current,
+        latest_message={"text": text, "intent": {"name": intent, "confidence": confidence}},
+        events=[{"event": "user", "text": text}],
+        paused=False,
+        followup_action=None,
+        active_loop={"name": "visitor_group_form"},
+        latest_action_name="action_listen",
+    )
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(ValidateVisitorGroupForm().run(dispatcher, tracker, DOMAIN))
+    changes = {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+    return changes, [m["text"] for m in dispatcher.messages]
+
+
+def test_consent_yes_and_no() -> None:
+    assert validate("ja, einverstanden", "consent", "affirm")[0]["consent"] is True
+    assert validate("nein", "consent", "deny")[0]["consent"] is False
+
+
+def test_consent_button_payloads() -> None:
+    assert validate("/affirm", "consent", "affirm")[0]["consent"] is True
+
+
+def test_unclear_consent_is_asked_again() -> None:
+    changes, messages = validate("hm weiß nicht", "consent", "nlu_fallback", 0.4)
+    assert changes.get("consent") is None and "„Ja“ oder „Nein“" in messages[0]
+
+
+def test_group_name_is_taken_as_given() -> None:
+    changes, _ = validate("die Klasse 8b der Realschule Jülich", "group_name")
+    assert changes["group_name"] == "die Klasse 8b der Realschule Jülich"
+
+
+def test_several_fields_in_one_message() -> None:
+    changes, messages = validate(
+        "Seniorentreff Kreuzau, wir sind 18 Personen, Kontakt: treff@example.org, am 15.3.",
+        "group_name",
+    )
+    assert changes["group_name"] == "Seniorentreff Kreuzau"
+    assert changes["group_size"] == 18
+    assert changes["email"] == "treff@example.org"
+    assert changes["date_from"].endswith("-03-15")
+    assert messages == []
+
+
+@pytest.mark.parametrize(
+    ("text", "slot", "fragment"),
+    [
+        ("max@web", "contact", "E-Mail-Adresse scheint nicht gültig"),
+        ("0000 000000", "contact", "Telefonnummer kann ich nicht erkennen"),
+        ("weiß ich nicht", "contact", "E-Mail-Adresse oder eine Telefonnummer"),
+        ("zweihundert", "group_size", "als ganze Zahl"),
+        ("500", "group_size", "zwischen 2 und 100"),
+        ("31.2.", "visit_date", "kein gültiges Datum"),
+        ("1.1.2020", "visit_date", "Vergangenheit"),
+        ("wenn es passt", "visit_date", "nicht verstanden"),
+    ],
+)
+def test_invalid_answers_are_re_prompted_with_the_reason(text: str, slot: str, fragment: str) -> None:
+    changes, messages = validate(text, slot)
+    assert changes.get(slot) is None
+    assert any(fragment in m for m in messages), messages
+
+
+def test_contact_accepts_email_and_phone_together() -> None:
+    changes, _ = validate("anna@example.org oder 0170 1234567", "contact")
+    assert changes["email"] == "anna@example.org"
+    assert changes["phone"] == "+49 170 1234567"
+    assert changes["contact"] == "anna@example.org · +49 170 1234567"
+
+
+def test_topics_may_be_skipped() -> None:
+    assert validate("keine", "topics")[0]["topics"] == "keine Angabe"
+    assert validate("/deny", "topics", "deny")[0]["topics"] == "keine Angabe"
+
+
+def test_correction_at_the_summary() -> None:
+    changes, _ = validate("die Gruppengröße ist 25", "confirmed", slots=FILLED)
+    assert changes["group_size"] == 25 and changes["confirmed"] is None
+    changes, _ = validate("Das Datum bitte auf Mitte April", "confirmed", slots=FILLED)
+    assert changes["date_from"].endswith("-04-11") and changes["confirmed"] is None
+    changes, _ = validate("die E-Mail ist neu@example.org", "confirmed", slots=FILLED)
+    assert changes["email"] == "neu@example.org"
+
+
+def test_confirmation() -> None:
+    assert validate("ja, bitte absenden", "confirmed", "affirm", slots=FILLED)[0]["confirmed"]
+    changes, messages = validate("nein", "confirmed", "deny", slots=FILLED)
+    assert changes.get("confirmed") is None and "Was möchten Sie ändern" in messages[0]
+
+
+@pytest.mark.parametrize("intent", ["cancel", "emergency"])
+def test_cancel_and_emergency_fill_nothing(intent: str) -> None:
+    changes, messages = validate("abbrechen", "group_name", intent, 0.99)
+    assert changes == {} and messages == []
+
+
+def test_a_question_in_the_middle_is_not_taken_as_an_answer() -> None:
+    changes, messages = validate(
+        "Wie erreiche ich die Pressestelle?", "group_name", "ask_press_office", 0.99
+    )
+    assert changes == {} and messages == []
+
+
+def test_declined_consent_collects_nothing() -> None:
+    changes, _ = validate("wir sind 20 Personen", "group_size", slots={"consent": False})
+    assert "group_size" not in changes
