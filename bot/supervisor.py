@@ -146,6 +146,12 @@ def start_review(sup: Supervisor, conf: settings.Settings) -> None:
     sup.wait_http(f"http://127.0.0.1:{conf.review_port}/login", "review app", timeout=60)
 
 
+def start_web(sup: Supervisor, conf: settings.Settings) -> None:
+    """The website demo page with the chat widget (bot/web), ready to answer."""
+    sup.start("web", [sys.executable, "-m", "bot.web"])
+    sup.wait_http(f"http://127.0.0.1:{conf.web_port}/healthz", "web app", timeout=60)
+
+
 def run_all() -> int:
     conf = settings.load()
     env = settings.environment(conf)
@@ -159,6 +165,7 @@ def run_all() -> int:
     with Supervisor(env) as sup:
         try:
             start_core(sup, conf)
+            start_web(sup, conf)
             start_review(sup, conf)
         except (StartupError, KeyboardInterrupt) as exc:
             print(f"Start-up failed: {exc}", file=sys.stderr)
@@ -182,6 +189,8 @@ def _print_banner(conf: settings.Settings) -> None:
     print(
         f"""
 KPB Düren assistant is running. Ctrl-C stops everything.
+
+  Website with the chat widget: http://localhost:{conf.web_port}
 
   Chat over REST:
     curl -s -X POST http://localhost:{conf.rasa_port}/webhooks/rest/webhook \\
