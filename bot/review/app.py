@@ -58,6 +58,25 @@ MESSAGES = {
     "logged_out": "Sie sind abgemeldet.",
 }
 
+AUDIT_LABELS = {
+    "login": "Anmeldung",
+    "user_add": "Benutzer angelegt",
+    "user_disable": "Benutzer gesperrt",
+    "user_enable": "Benutzer entsperrt",
+    "user_password": "Passwort geändert",
+    "user_role": "Rolle geändert",
+    "review": "Als geprüft markiert",
+    "review_undo": "Markierung „geprüft“ entfernt",
+    "tag_add": "Schlagwort hinzugefügt",
+    "tag_remove": "Schlagwort entfernt",
+    "correction": "Intent korrigiert",
+    "correction_remove": "Korrektur entfernt",
+    "conversation_delete": "Gespräch gelöscht",
+    "retention": "Aufbewahrungsfrist angewendet",
+    "request_status": "Status Besuchsanfrage geändert",
+    "requests_export": "Besuchsanfragen exportiert (CSV)",
+}
+
 
 def domain_intents() -> list[str]:
     """The intents of domain.yml (the choices for a correction)."""
@@ -141,6 +160,7 @@ def create_app(
         FLAGS=queries.FLAGS,
         REVIEW_STATES=queries.REVIEW_STATES,
         STATUS_LABELS=queries.STATUS_LABELS,
+        AUDIT_LABELS=AUDIT_LABELS,
     )
 
     async def db(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:

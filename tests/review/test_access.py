@@ -36,8 +36,11 @@ def test_every_route_refuses_anonymous_requests(
         if name in PUBLIC_ROUTES or method in ("OPTIONS",):
             continue
         response = anonymous.http.request(
-            method, review_server.url + path, data={"sender_id": "anon-check", "x": "1"},
-            allow_redirects=False, timeout=30,
+            method,
+            review_server.url + path,
+            data={"sender_id": "anon-check", "x": "1"},
+            allow_redirects=False,
+            timeout=30,
         )
         checked += 1
         assert response.status_code in (303, 401, 403), (method, path, response.status_code)
@@ -63,9 +66,18 @@ def test_press_user_cannot_reach_admin_pages(
         if method == "GET":
             response = press.get(path)
         else:
-            response = press.post(path, {"days": "1", "sender_id": "x", "confirm": "yes",
-                                         "action": "add", "username": "evil", "role": "admin",
-                                         "password": PASSWORD})
+            response = press.post(
+                path,
+                {
+                    "days": "1",
+                    "sender_id": "x",
+                    "confirm": "yes",
+                    "action": "add",
+                    "username": "evil",
+                    "role": "admin",
+                    "password": PASSWORD,
+                },
+            )
         assert response.status_code == 403, (method, path)
     assert "Benutzer" not in press.get("/conversations").text.split("<main>")[0]
 
@@ -93,17 +105,19 @@ def test_csrf_token_of_another_session_is_refused(
     other = review_server.client()
     other.login(review_server.user())
     add_conversation(review_server.engine, "csrf-2", [Msg("Hallo")])
-    response = press.post("/conversation/review", {"sender_id": "csrf-2",
-                                                   "csrf_token": other.csrf})
+    response = press.post("/conversation/review", {"sender_id": "csrf-2", "csrf_token": other.csrf})
     assert response.status_code == 403
 
 
 def test_login_form_needs_its_csrf_cookie(review_server: ReviewServer) -> None:
     name = review_server.user()
     client = review_server.client()
-    response = client.http.post(review_server.url + "/login",
-                                data={"username": name, "password": PASSWORD,
-                                      "csrf_token": "x"}, allow_redirects=False, timeout=30)
+    response = client.http.post(
+        review_server.url + "/login",
+        data={"username": name, "password": PASSWORD, "csrf_token": "x"},
+        allow_redirects=False,
+        timeout=30,
+    )
     assert response.status_code == 403
     assert "review_session" not in response.cookies
 
