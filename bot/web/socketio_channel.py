@@ -1,7 +1,7 @@
 """Rasa's socket.io channel, fixed for python-socketio 5.x.
 
-Rasa 3.6 calls `AsyncServer.enter_room()` without `await`. Since
-python-socketio 5.10 that method is a coroutine, so with
+Rasa 3.6 calls `AsyncServer.enter_room()` without `await`. In the installed
+python-socketio 5.x (5.18.1) that method is a coroutine, so with
 `session_persistence: true` the client never joins the room of its session id
 and never receives an answer. This subclass re-registers the
 `session_request` handler with the missing `await`; everything else (event

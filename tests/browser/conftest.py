@@ -8,8 +8,8 @@ no browser is downloaded.
 
 from __future__ import annotations
 
+import dataclasses
 import os
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Request, sync_playwright
 
-from bot.supervisor import Supervisor
+from bot.supervisor import Supervisor, start_web
 
 CHROMIUM = os.environ.get("BOT_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -48,11 +48,11 @@ def web_app(assistant, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Web
     for name in ("BOT_WIDGET_SOCKET_URL", "BOT_PRIVACY_URL", "BOT_ACCESSIBILITY_URL",
                  "BOT_FEEDBACK_URL"):
         env.pop(name, None)
+    conf = dataclasses.replace(assistant.conf, web_port=port)
     logs = tmp_path_factory.mktemp("web-logs")
     with Supervisor(env, log_dir=str(logs)) as sup:
-        sup.start("web", [sys.executable, "-m", "bot.web"])
-        sup.wait_http(f"http://127.0.0.1:{port}/healthz", "web app", timeout=60)
-        yield WebApp(url=f"http://127.0.0.1:{port}", rasa_port=assistant.conf.rasa_port)
+        start_web(sup, conf)  # as `bot run` starts it
+        yield WebApp(url=f"http://127.0.0.1:{port}", rasa_port=conf.rasa_port)
 
 
 @pytest.fixture(scope="session")
