@@ -67,6 +67,18 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return run_benchmarks()
 
 
+def cmd_outbox(args: argparse.Namespace) -> int:
+    """Send visitor requests that are not yet notified (loops unless --once)."""
+    import logging
+
+    from bot import db
+    from bot.visitors.notify import run_outbox
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s outbox %(message)s")
+    run_outbox(db.engine(), interval=args.interval, once=args.once)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="bot", description="KPB Düren assistant: the project's own commands."
@@ -87,6 +99,11 @@ def build_parser() -> argparse.ArgumentParser:
     ev.set_defaults(func=cmd_evaluate)
 
     sub.add_parser("bench", help="benchmarks, results to docs/").set_defaults(func=cmd_bench)
+
+    ob = sub.add_parser("outbox", help="e-mail visitor requests to the press office, with retry")
+    ob.add_argument("--once", action="store_true", help="one pass, then exit")
+    ob.add_argument("--interval", type=float, default=60.0, help="seconds between passes")
+    ob.set_defaults(func=cmd_outbox)
 
     from bot.review.commands import add_subcommands as add_review_subcommands
 

@@ -167,6 +167,7 @@ def run_all() -> int:
             start_core(sup, conf)
             start_web(sup, conf)
             start_review(sup, conf)
+            sup.start("outbox", [sys.executable, "-m", "bot.cli", "outbox"])
         except (StartupError, KeyboardInterrupt) as exc:
             print(f"Start-up failed: {exc}", file=sys.stderr)
             return 1
@@ -200,6 +201,7 @@ KPB Düren assistant is running. Ctrl-C stops everything.
   Rasa HTTP API token:    {conf.auth_token}{token_note}
   Action server:          http://localhost:{conf.action_port}
   Conversations stored in {conf.database_url}
+  Visitor requests are e-mailed to BOT_PRESS_OFFICE_EMAIL (SMTP: BOT_SMTP_HOST, ...)
   Press-office review app: http://localhost:{conf.review_port}
     (accounts: BOT_USER_PASSWORD=... bot user add NAME --role press|admin)
 """,

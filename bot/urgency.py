@@ -157,7 +157,8 @@ SUPPRESS: dict[str, str] = {
         r"|massnahmen|bekaempf\w*|reduzier\w*|was tut|was macht|was unternimmt|respekt\w*"
         r"|anzeige\w*|anzeigen|melden|internetwache|online|besuch\w*|klasse|fuehrung"
         r"|verhindern|erkennen|rate|raten|fahrrad|bewerbung|ausbildung|beruf\w*|job\w*"
-        r"|how (do|can)|what (is|does)|statistics|prevent\w*|number)\b"
+        r"|oft|oefter|immer wieder|manchmal|regelmaessig|selten|generell|allgemein"
+        r"|how (do|does|can|often)|what (is|does)|why|statistics|prevent\w*|reduc\w*|number)\b"
     ),
     "fiction": r"\b(krimi\w*|film\w*|serie\w*|buch|roman|tatort|gucke|schaue|videospiel\w*)\b",
     "idiom": (
