@@ -191,8 +191,18 @@
 
   const launcher = el(
     "button",
-    { type: "button", class: "kc-launcher", "aria-expanded": "false", "aria-controls": "kc-panel" },
-    [el("span", { class: "kc-launcher-icon", "aria-hidden": "true" }, ["?"]), "Chat: Fragen an den Assistenten"]
+    {
+      type: "button",
+      class: "kc-launcher",
+      "aria-label": "Chat: Fragen an den Assistenten",
+      "aria-expanded": "false",
+      "aria-controls": "kc-panel",
+    },
+    [
+      el("span", { class: "kc-launcher-icon", "aria-hidden": "true" }, ["?"]),
+      "Chat",
+      el("span", { class: "kc-launcher-more", "aria-hidden": "true" }, [": Fragen an den Assistenten"]),
+    ]
   );
 
   const closeButton = el("button", { type: "button", class: "kc-text-button kc-close" }, [
@@ -220,16 +230,19 @@
   ]);
 
   const privacyText = [
-    "Hinweis zum Datenschutz: Ihre Nachrichten und die Antworten des Assistenten werden gespeichert",
-    config.retentionDays ? ", und zwar bis zu " + config.retentionDays + " Tage," : "",
-    " damit Ihr Anliegen bearbeitet und der Assistent verbessert werden kann. ",
+    "Ihre Nachrichten und die Antworten des Assistenten werden ",
+    config.retentionDays ? "bis zu " + config.retentionDays + " Tage " : "",
+    "gespeichert, damit Ihr Anliegen bearbeitet und der Assistent verbessert werden kann. ",
     "Bitte geben Sie nur an, was für Ihre Frage nötig ist. ",
     "Der Chat setzt keine Cookies; eine zufällige Gesprächskennung bleibt in diesem Browser-Tab gespeichert, bis Sie ihn schließen.",
   ].join("");
   const consentButton = el("button", { type: "button", class: "kc-primary", "aria-describedby": "kc-privacy-text" }, [
     "Verstanden – Chat starten",
   ]);
-  const consentChildren = [el("p", { id: "kc-privacy-text" }, [privacyText])];
+  const consentChildren = [
+    el("h3", { class: "kc-consent-title" }, ["Hinweis zum Datenschutz"]),
+    el("p", { id: "kc-privacy-text" }, [privacyText]),
+  ];
   if (config.privacyUrl) {
     consentChildren.push(el("p", {}, [externalLink(config.privacyUrl, "Vollständige Datenschutzhinweise")]));
   }
@@ -375,6 +388,7 @@
 
   function showConsentOrChat() {
     consent.hidden = state.consent;
+    restartButton.hidden = !state.consent;
     form.hidden = !state.consent;
     log.hidden = !state.consent;
   }
