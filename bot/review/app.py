@@ -286,10 +286,18 @@ def create_app(
         )
 
     # --- login -----------------------------------------------------------------------
+    def login_token(request: Request) -> str:
+        """The login form's double-submit token: kept while its cookie lives, so that
+        parallel requests (a favicon redirected to /login) do not invalidate the form."""
+        current = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+        if 32 <= len(current) <= 64 and current.replace("-", "").replace("_", "").isalnum():
+            return current
+        return secrets.token_urlsafe(32)
+
     @app.get("/login")
     async def login_form(request: Request) -> HTTPResponse:
         request.ctx.session = None
-        token = secrets.token_urlsafe(32)
+        token = login_token(request)
         resp = render(
             request,
             "login.html",
@@ -309,7 +317,7 @@ def create_app(
         next_path = safe_next(form.get("next"))
 
         def fail(error: str, status: int) -> HTTPResponse:
-            token = secrets.token_urlsafe(32)
+            token = login_token(request)
             resp = render(
                 request,
                 "login.html",

@@ -150,11 +150,12 @@ def _senders_with(*conds: sa.sql.ColumnElement) -> sa.sql.Select:
 
 
 def _conditions(conn: sa.engine.Connection, f: Filters) -> list[sa.sql.ColumnElement]:
-    conds: list[sa.sql.ColumnElement] = [e.c.type_name == "user"]
+    period: list[sa.sql.ColumnElement] = []
     if f.date_from:
-        conds.append(e.c.timestamp >= _day_start(f.date_from))
+        period.append(e.c.timestamp >= _day_start(f.date_from))
     if f.date_to:
-        conds.append(e.c.timestamp < _day_start(f.date_to + dt.timedelta(days=1)))
+        period.append(e.c.timestamp < _day_start(f.date_to + dt.timedelta(days=1)))
+    conds: list[sa.sql.ColumnElement] = [e.c.type_name == "user", *period]
     if f.intent:
         conds.append(e.c.sender_id.in_(_senders_with(e.c.intent_name == f.intent)))
     if f.flag == "urgent":
@@ -175,7 +176,9 @@ def _conditions(conn: sa.engine.Connection, f: Filters) -> list[sa.sql.ColumnEle
     elif f.flag == "low_confidence":
         conds.append(
             e.c.sender_id.in_(
-                _senders_with(e.c.type_name == "user", _json_confidence(conn) < LOW_CONFIDENCE)
+                _senders_with(
+                    e.c.type_name == "user", *period, _json_confidence(conn) < LOW_CONFIDENCE
+                )
             )
         )
     elif f.flag == "visitor_request":
@@ -201,7 +204,8 @@ def _conditions(conn: sa.engine.Connection, f: Filters) -> list[sa.sql.ColumnEle
             if _is_pg(conn)
             else sa.func.lower(text).like(pattern.lower(), escape="\\")
         )
-        conds.append(e.c.sender_id.in_(_senders_with(e.c.type_name == "user", match)))
+        # JSON is parsed for every user message: the period narrows that down
+        conds.append(e.c.sender_id.in_(_senders_with(e.c.type_name == "user", *period, match)))
     return conds
 
 
