@@ -66,4 +66,6 @@ def environment(settings: Settings | None = None) -> dict[str, str]:
         "BOT_DATABASE_URL": settings.database_url,
         "RASA_AUTH_TOKEN": settings.auth_token,
         "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"),
+        # No telemetry: nothing may leave the machine.
+        "RASA_TELEMETRY_ENABLED": "false",
     }
