@@ -9,6 +9,7 @@ and PostgreSQL alike.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -135,12 +136,37 @@ def ensure_schema(eng: sa.engine.Engine) -> None:
     with eng.begin() as conn:
         for index in EVENT_INDEXES:
             index.create(conn, checkfirst=True)
+    refresh_statistics(eng)
+
+
+def refresh_statistics(eng: sa.engine.Engine) -> None:
+    """Planner statistics for SQLite (cheap, sampled); on start and after retention.
+
+    Without them SQLite picks poor plans for the filters (docs/review-benchmark.md).
+    PostgreSQL keeps its statistics itself (autovacuum).
+    """
+    if eng.dialect.name == "sqlite":
+        with eng.begin() as conn:
+            conn.execute(sa.text("PRAGMA analysis_limit=1000"))
+            conn.execute(sa.text("ANALYZE events"))
+
+
+def _sqlite_functions(dbapi_conn: Any, record: Any) -> None:
+    # SQLite's lower() folds ASCII only; the search needs "Ü" -> "ü" too.
+    dbapi_conn.create_function("review_lower", 1, _lower, deterministic=True)
+
+
+def _lower(value: str | None) -> str | None:
+    return value.lower() if isinstance(value, str) else value
 
 
 @lru_cache(maxsize=8)
 def engine(url: str | None = None) -> sa.engine.Engine:
     """The shared engine for `url` (default BOT_DATABASE_URL), schema ensured."""
     eng = db.engine(url)
+    if eng.dialect.name == "sqlite" and not sa.event.contains(eng, "connect", _sqlite_functions):
+        sa.event.listen(eng, "connect", _sqlite_functions)
+        eng.dispose()  # pooled connections were opened without the function
     ensure_schema(eng)
     return eng
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -66,6 +67,18 @@ def like_pattern(term: str) -> str:
     """A LIKE pattern matching `term` literally (escape character backslash)."""
     escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+def _ascii_fragment(term: str) -> str | None:
+    """The longest piece of `term` that JSON text stores unchanged (printable ASCII
+    without quote and backslash), when it is long enough to narrow a search.
+
+    Every message containing `term` contains this piece in its raw JSON, however the
+    JSON was written (with or without \\u escapes), so it is a safe pre-filter.
+    """
+    runs = re.findall(r"[\x20\x21\x23-\x5b\x5d-\x7e]+", term)
+    best = max(runs, key=len, default="")
+    return best if len(best.strip()) >= 3 else None
 
 
 def local_time(ts: float | None) -> dt.datetime | None:
@@ -202,8 +215,17 @@ def _conditions(conn: sa.engine.Connection, f: Filters) -> list[sa.sql.ColumnEle
         match = (
             text.ilike(pattern, escape="\\")
             if _is_pg(conn)
-            else sa.func.lower(text).like(pattern.lower(), escape="\\")
+            else sa.func.review_lower(text).like(pattern.lower(), escape="\\")
         )
+        fragment = _ascii_fragment(f.q)
+        if fragment:  # cheap test on the raw JSON first, JSON is parsed only for hits
+            raw = like_pattern(fragment)
+            prefilter = (
+                e.c.data.ilike(raw, escape="\\")
+                if _is_pg(conn)
+                else e.c.data.like(raw, escape="\\")  # ASCII case-insensitive
+            )
+            match = sa.and_(prefilter, match)
         # JSON is parsed for every user message: the period narrows that down
         conds.append(e.c.sender_id.in_(_senders_with(e.c.type_name == "user", *period, match)))
     return conds
@@ -226,16 +248,21 @@ def list_conversations(
             .where(*conds)
             .group_by(e.c.sender_id)
         )
-        total = conn.execute(
-            sa.select(sa.func.count()).select_from(
-                sa.select(e.c.sender_id).where(*conds).group_by(e.c.sender_id).subquery()
-            )
-        ).scalar_one()
+        # one pass: the window function counts all groups before LIMIT applies
         rows = conn.execute(
-            grouped.order_by(last_ts.desc(), e.c.sender_id.desc())
+            grouped.add_columns(sa.func.count().over().label("total"))
+            .order_by(last_ts.desc(), e.c.sender_id.desc())
             .limit(page_size)
             .offset((f.page - 1) * page_size)
         ).all()
+        if rows:
+            total = rows[0].total
+        else:  # past the last page
+            total = conn.execute(
+                sa.select(sa.func.count()).select_from(
+                    sa.select(e.c.sender_id).where(*conds).group_by(e.c.sender_id).subquery()
+                )
+            ).scalar_one()
         result = [
             ConversationRow(r.sender_id, r.first_ts or 0.0, r.last_ts or 0.0, r.turns) for r in rows
         ]
@@ -571,6 +598,7 @@ def apply_retention(
             f"älter als {days} Tage",
             f"{len(senders)} Gespräche ({n_events} Ereignisse), {n_requests} Besuchsanfragen",
         )
+    m.refresh_statistics(eng)
     return RetentionResult(len(senders), n_events, n_requests)
 
 

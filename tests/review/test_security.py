@@ -121,3 +121,23 @@ def test_umlauts_are_searchable(press: Client, review_server: ReviewServer) -> N
         for c in press.get("/api/conversations", params={"q": "Düren"}).json()["conversations"]
     }
     assert "umlaut-1" in ids
+
+
+def test_search_prefilter_never_loses_a_match(engine) -> None:  # noqa: ANN001
+    from bot.review import queries
+
+    texts = ['Er sagte "Hallo" zu mir', "Back\\slash und Ümlaut in DÜREN", "Straße 5"]
+    for i, text in enumerate(texts):
+        add_conversation(engine, f"pf-{i}", [Msg(text)])
+    for term, expected in [
+        ('"Hallo"', "pf-0"),
+        ('sagte "Hal', "pf-0"),
+        ("k\\sla", "pf-1"),
+        ("Ümlaut", "pf-1"),
+        ("straße", "pf-2"),
+        ("aße 5", "pf-2"),
+    ]:
+        rows, _ = queries.list_conversations(engine, queries.Filters(q=term))
+        assert [r.sender_id for r in rows] == [expected], term
+    assert queries._ascii_fragment("Düren") == "ren"
+    assert queries._ascii_fragment("Öl") is None
