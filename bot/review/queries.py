@@ -25,6 +25,9 @@ from bot.review.privacy import mask
 TZ = ZoneInfo("Europe/Berlin")
 LOW_CONFIDENCE = 0.7
 FALLBACK_INTENTS = ("nlu_fallback", "out_of_scope")
+# A conversation is a visitor request when the intent was recognised or the form ran.
+VISITOR_INTENT = "request_visitor_group"
+VISITOR_FORM = "visitor_group_form"
 FLAGS = {
     "urgent": "Notfall (110)",
     "fallback": "Nicht verstanden / außerhalb",
@@ -196,10 +199,11 @@ def _conditions(conn: sa.engine.Connection, f: Filters) -> list[sa.sql.ColumnEle
         )
     elif f.flag == "visitor_request":
         conds.append(
-            e.c.sender_id.in_(
-                _senders_with(
-                    e.c.action_name == "visitor_group_form", e.c.type_name == "active_loop"
-                )
+            sa.or_(
+                e.c.sender_id.in_(_senders_with(e.c.intent_name == VISITOR_INTENT)),
+                e.c.sender_id.in_(
+                    _senders_with(e.c.action_name == VISITOR_FORM, e.c.type_name == "active_loop")
+                ),
             )
         )
     reviewed = sa.select(m.conversation_reviews.c.sender_id)
@@ -285,7 +289,7 @@ def _add_details(conn: sa.engine.Connection, rows: list[ConversationRow]) -> Non
                     e.c.type_name == "action",
                     e.c.action_name.in_(("utter_emergency", "action_fallback")),
                 ),
-                sa.and_(e.c.type_name == "active_loop", e.c.action_name == "visitor_group_form"),
+                sa.and_(e.c.type_name == "active_loop", e.c.action_name == VISITOR_FORM),
             ),
         )
         .order_by(e.c.id)
@@ -302,6 +306,8 @@ def _add_details(conn: sa.engine.Connection, rows: list[ConversationRow]) -> Non
                 intents[ev.sender_id][ev.intent_name] += 1
             if ev.intent_name in FALLBACK_INTENTS:
                 flags[ev.sender_id].add("fallback")
+            elif ev.intent_name == VISITOR_INTENT:
+                flags[ev.sender_id].add("visitor_request")
             confidence = _confidence(data)
             if confidence is not None and confidence < LOW_CONFIDENCE:
                 flags[ev.sender_id].add("low_confidence")
@@ -417,6 +423,8 @@ def transcript(eng: sa.engine.Engine, sender_id: str) -> Transcript | None:
             confidence = _confidence(data)
             if row.intent_name in FALLBACK_INTENTS:
                 flags.add("fallback")
+            elif row.intent_name == VISITOR_INTENT:
+                flags.add("visitor_request")
             if confidence is not None and confidence < LOW_CONFIDENCE:
                 flags.add("low_confidence")
             turns.append(
@@ -439,7 +447,7 @@ def transcript(eng: sa.engine.Engine, sender_id: str) -> Transcript | None:
         elif row.type_name == "action" and row.action_name in MARKERS:
             flags.add("urgent" if row.action_name == "utter_emergency" else "fallback")
             turns.append(Turn(row.id, "marker", when, MARKERS[row.action_name]))
-        elif row.type_name == "active_loop" and row.action_name == "visitor_group_form":
+        elif row.type_name == "active_loop" and row.action_name == VISITOR_FORM:
             flags.add("visitor_request")
             turns.append(Turn(row.id, "marker", when, "Formular Besuchsanfrage gestartet"))
     return Transcript(

@@ -64,6 +64,13 @@ def test_list_flags_and_filters(engine: sa.engine.Engine) -> None:
     rows, total = queries.list_conversations(engine, queries.Filters())
     assert total == 4
     assert [r.sender_id for r in rows] == ["c-visit", "c-fallback", "c-urgent", "c-old"]
+    # the form ran although the message was classified otherwise
+    add_conversation(
+        engine,
+        "c-form",
+        [Msg("am 3. Mai", intent="inform", action="visitor_group_form")],
+        now - 400,
+    )
     by_id = {r.sender_id: r for r in rows}
     assert by_id["c-urgent"].flags == ["urgent"]
     assert by_id["c-fallback"].flags == ["fallback", "low_confidence"]
@@ -76,7 +83,7 @@ def test_list_flags_and_filters(engine: sa.engine.Engine) -> None:
     assert ids(flag="urgent") == ["c-urgent"]
     assert ids(flag="fallback") == ["c-fallback"]
     assert ids(flag="low_confidence") == ["c-fallback"]
-    assert ids(flag="visitor_request") == ["c-visit"]
+    assert ids(flag="visitor_request") == ["c-visit", "c-form"]
     assert ids(intent="thank") == ["c-old"]
     today = dt.datetime.fromtimestamp(now, queries.TZ).date()
     assert "c-old" not in ids(date_from=today - dt.timedelta(days=1))
