@@ -12,13 +12,12 @@ from markupsafe import Markup, escape
 
 
 def _nice_max(value: int) -> int:
-    if value <= 5:
-        return 5
-    for step in (10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10000):
+    """An even upper bound for the y axis, so that the half-way label is a whole number."""
+    for step in (4, 10, 20, 40, 50, 100, 200, 400, 500, 1000, 2000, 4000, 5000, 10000):
         if value <= step:
             return step
     magnitude = 10 ** (len(str(value)) - 1)
-    return ((value // magnitude) + 1) * magnitude
+    return ((value // magnitude) + 1) * magnitude * 2
 
 
 def bar_chart(
@@ -41,7 +40,7 @@ def bar_chart(
         parts.append(
             f'<line class="grid" x1="{left}" x2="{width - 8}" y1="{y:.1f}" y2="{y:.1f}"/>'
             f'<text class="axis" x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">'
-            f"{int(top_value * frac)}</text>"
+            f"{top_value * frac:g}</text>"
         )
     for i, (day, value) in enumerate(zip(days, values, strict=True)):
         h = plot_h * value / top_value if top_value else 0
@@ -51,7 +50,7 @@ def bar_chart(
             f'width="{slot * 0.7:.1f}" height="{h:.1f}">'
             f"<title>{day.strftime('%d.%m.%Y')}: {value}</title></rect>"
         )
-        if i % 7 == 0 or i == n - 1:
+        if i % 7 == 0 and n - 1 - i >= 4 or i == n - 1:
             parts.append(
                 f'<text class="axis" x="{x + slot * 0.35:.1f}" y="{height - 6}" '
                 f'text-anchor="middle">{day.strftime("%d.%m.")}</text>'

@@ -157,3 +157,29 @@ def test_pages_answer_for_press(press: Client, path: str) -> None:
     response = press.get(path)
     assert response.status_code == 200
     assert "default-src 'none'" in response.headers["Content-Security-Policy"]
+
+
+def test_admin_manages_users_in_the_app(admin: Client, review_server: ReviewServer) -> None:
+    created = admin.post(
+        "/admin/users",
+        {"action": "add", "username": "neu.kollegin", "role": "press", "password": "kurz"},
+    )
+    assert created.status_code == 400 and "mindestens 10 Zeichen" in created.text
+    created = admin.post(
+        "/admin/users",
+        {"action": "add", "username": "neu.kollegin", "role": "press", "password": PASSWORD},
+    )
+    assert created.status_code == 303
+    colleague = review_server.client()
+    assert colleague.login("neu.kollegin").status_code == 303
+    assert (
+        admin.post("/admin/users", {"action": "disable", "username": "neu.kollegin"}).status_code
+        == 303
+    )
+    assert colleague.get("/conversations").status_code == 303
+    me = admin.get("/admin/users").text.split("<strong>")[0]
+    assert "neu.kollegin" in me and "gesperrt" in me
+    # an admin cannot lock themselves out
+    own_name = admin.get("/").text.split('<div class="who">')[1].split("<span>")[1].split(" (")[0]
+    refused = admin.post("/admin/users", {"action": "disable", "username": own_name})
+    assert refused.status_code == 400 and "nicht selbst sperren" in refused.text
