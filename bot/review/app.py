@@ -629,10 +629,14 @@ def create_app(
     return app
 
 
-def serve(host: str = "0.0.0.0", port: int | None = None, database_url: str | None = None) -> None:
-    """Run the review app in this process (blocking)."""
+def serve(
+    host: str | None = None, port: int | None = None, database_url: str | None = None
+) -> None:
+    """Run the review app in this process (blocking). Host: argument, else env
+    REVIEW_HOST, else all interfaces."""
     from bot import settings
 
     conf = settings.load()
     app = create_app(database_url or conf.database_url)
+    host = host or os.environ.get("REVIEW_HOST") or "0.0.0.0"
     app.run(host=host, port=port or conf.review_port, access_log=False, motd=False)

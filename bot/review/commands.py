@@ -145,7 +145,7 @@ def add_subcommands(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
     export.set_defaults(func=cmd_export)
 
     review = sub.add_parser("review", help="run only the press-office review app")
-    review.add_argument("--host", default="0.0.0.0")
+    review.add_argument("--host", default=None, help="default: env REVIEW_HOST or 0.0.0.0")
     review.add_argument("--port", type=int, default=None)
     review.set_defaults(func=cmd_review)
 

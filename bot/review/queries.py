@@ -599,6 +599,12 @@ def apply_retention(
             m.visitor_requests.delete().where(m.visitor_requests.c.created_at < cutoff_dt)
         ).rowcount
         conn.execute(m.sessions.delete().where(m.sessions.c.expires_at < now))
+        conn.execute(
+            m.login_failures.delete().where(
+                m.login_failures.c.last_failure_at < now - 86400,
+                m.login_failures.c.locked_until < now,
+            )
+        )
         m.audit(
             conn,
             actor,
