@@ -47,8 +47,12 @@ def _normalise(text: str) -> str:
 
 
 async def _predict(model: str, texts: list[str]) -> list[str]:
-    from rasa.core.agent import Agent
+    import logging
 
+    from rasa.core.agent import Agent
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(logging.WARNING)
     agent = Agent.load(model)
     predictions = []
     for text in texts:

@@ -8,6 +8,7 @@ SQLite database, exactly as `bot run` starts them.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import urllib.request
 from collections.abc import Iterator
@@ -21,6 +22,13 @@ from bot.knowledge import Knowledge
 from bot.supervisor import Supervisor, start_core
 
 MODEL = PROJECT_ROOT / "models" / "current.tar.gz"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Rasa logs every parsed message at debug level through structlog.
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(logging.WARNING)
 
 
 @pytest.fixture(scope="session")

@@ -20,6 +20,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDE
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.nlu.length_limiter import ORIGINAL_TEXT
 from bot.urgency import UrgencyDetector, fold
 
 URGENCY_KEY = "urgency"
@@ -68,7 +69,7 @@ class UrgencyFlagger(GraphComponent):
         return messages
 
     def _flag(self, message: Message) -> None:
-        text = message.get(TEXT) or ""
+        text = message.get(ORIGINAL_TEXT) or message.get(TEXT) or ""
         tokens = message.get(TOKENS_NAMES[TEXT]) or []
         lemmas = [t.lemma for t in tokens if getattr(t, "lemma", None)]
         result = self.detector.assess(text, lemmas)

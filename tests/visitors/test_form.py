@@ -99,7 +99,9 @@ def test_several_fields_in_one_message() -> None:
         ("wenn es passt", "visit_date", "nicht verstanden"),
     ],
 )
-def test_invalid_answers_are_re_prompted_with_the_reason(text: str, slot: str, fragment: str) -> None:
+def test_invalid_answers_are_re_prompted_with_the_reason(
+    text: str, slot: str, fragment: str
+) -> None:
     changes, messages = validate(text, slot)
     assert changes.get(slot) is None
     assert any(fragment in m for m in messages), messages
