@@ -29,6 +29,10 @@ class Report:
     excluded_overlap: int
     macro_f1: float = 0.0
     per_intent: dict[str, tuple[float, float, float, int]] = field(default_factory=dict)
+    urgent_missed: list[str] = field(default_factory=list)
+    urgent_total: int = 0
+    false_alarms: list[str] = field(default_factory=list)
+    non_urgent_total: int = 0
 
     @property
     def n_examples(self) -> int:
@@ -69,11 +73,15 @@ def score(gold: list[str], predicted: list[str], labels: list[str]) -> tuple[flo
     return float(sum(f) / len(labels)), per_intent
 
 
+URGENCY_CASES = PROJECT_ROOT / "tests" / "urgency" / "cases.yml"
+
+
 def evaluate(
     model: str | Path = PROJECT_ROOT / "models" / "current.tar.gz",
     test_file: str | Path = PROJECT_ROOT / "tests" / "nlu" / "test_nlu.yml",
     out: str | Path | None = PROJECT_ROOT / "docs" / "nlu-evaluation.md",
     train_dir: str | Path = PROJECT_ROOT / "data" / "nlu",
+    urgency_cases: str | Path | None = URGENCY_CASES,
 ) -> Report:
     train_texts = {
         _normalise(text)
@@ -84,10 +92,27 @@ def evaluate(
     kept = [(t, i) for t, i in examples if _normalise(t) not in train_texts]
     texts = [t for t, _ in kept]
     gold = [i for _, i in kept]
-    predicted = asyncio.run(_predict(str(model), texts))
+    cases = {"urgent": [], "non_urgent": []}
+    if urgency_cases:
+        import yaml
+
+        cases = yaml.safe_load(Path(urgency_cases).read_text(encoding="utf-8"))
+    everything = texts + cases["urgent"] + cases["non_urgent"]
+    all_predicted = asyncio.run(_predict(str(model), everything))
+    predicted = all_predicted[: len(texts)]
+    urgent_pred = all_predicted[len(texts) : len(texts) + len(cases["urgent"])]
+    calm_pred = all_predicted[len(texts) + len(cases["urgent"]) :]
     labels = sorted(set(gold))
     report = Report(labels, gold, predicted, texts, len(examples) - len(kept))
     report.macro_f1, report.per_intent = score(gold, predicted, labels)
+    report.urgent_total = len(cases["urgent"])
+    report.urgent_missed = [
+        t for t, p in zip(cases["urgent"], urgent_pred, strict=True) if p != "emergency"
+    ]
+    report.non_urgent_total = len(cases["non_urgent"])
+    report.false_alarms = [
+        t for t, p in zip(cases["non_urgent"], calm_pred, strict=True) if p == "emergency"
+    ]
     if out:
         Path(out).write_text(to_markdown(report, str(model)), encoding="utf-8")
     return report
@@ -137,4 +162,23 @@ def to_markdown(report: Report, model: str) -> str:
     ]
     lines += ["", f"## Misclassified examples ({len(errors)})", ""]
     lines += [f"- „{t}“: expected `{g}`, got `{p}`" for t, g, p in errors]
+    if report.urgent_total:
+        rate = len(report.false_alarms) / max(report.non_urgent_total, 1)
+        lines += [
+            "",
+            "## Urgency (tests/urgency/cases.yml)",
+            "",
+            "Messages answered with `utter_emergency` (intent `emergency` from the classifier "
+            "or the urgency detector).",
+            "",
+            "| list | messages | got `emergency` | target |",
+            "| --- | ---: | ---: | --- |",
+            f"| urgent | {report.urgent_total} | "
+            f"{report.urgent_total - len(report.urgent_missed)} | all |",
+            f"| non-urgent | {report.non_urgent_total} | {len(report.false_alarms)} "
+            f"({rate:.1%}) | at most 3 % |",
+            "",
+        ]
+        lines += [f"- missed urgent: „{t}“" for t in report.urgent_missed]
+        lines += [f"- false alarm: „{t}“" for t in report.false_alarms]
     return "\n".join(lines) + "\n"

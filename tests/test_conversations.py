@@ -111,3 +111,10 @@ def test_http_api_requires_the_token(assistant) -> None:
     url = f"{base}/conversations/x/tracker?token={assistant.conf.auth_token}"
     with urllib.request.urlopen(url, timeout=30) as response:
         assert json.loads(response.read())["sender_id"] == "x"
+
+
+def test_urgent_sentence_at_the_end_of_a_very_long_message(assistant) -> None:
+    message = "Ich wollte eigentlich etwas über die Pressestelle fragen. " * 100
+    message += "Aber jetzt steht ein Mann mit einem Messer vor meiner Tür!"
+    texts = assistant.texts(sender(), message)
+    assert texts[0].startswith(EMERGENCY_START)

@@ -34,21 +34,29 @@ def parse(trained_model: Path):
 
 
 @pytest.fixture(scope="module")
-def cases() -> dict[str, list[str]]:
+def report(trained_model: Path, tmp_path_factory: pytest.TempPathFactory):
+    """One pass of `bot evaluate` over the held-out set and the urgency lists."""
+    from bot.evaluation import evaluate
+
+    out = tmp_path_factory.mktemp("evaluation") / "report.md"
+    result = evaluate(model=trained_model, out=out)
+    result.markdown = out.read_text(encoding="utf-8")
+    return result
+
+
+def test_urgency_lists_are_large_enough() -> None:
     data = yaml.safe_load(CASES.read_text(encoding="utf-8"))
     assert len(data["urgent"]) >= 100 and len(data["non_urgent"]) >= 300
-    return data
 
 
-def test_every_urgent_message_gets_the_emergency_intent(parse, cases) -> None:
-    missed = [t for t in cases["urgent"] if parse(t)["intent"]["name"] != "emergency"]
-    assert not missed, f"{len(missed)} urgent messages not recognised: {missed}"
+def test_every_urgent_message_gets_the_emergency_intent(report) -> None:
+    assert report.urgent_total >= 100
+    assert not report.urgent_missed, f"urgent messages not recognised: {report.urgent_missed}"
 
 
-def test_few_non_urgent_messages_get_the_emergency_intent(parse, cases) -> None:
-    flagged = [t for t in cases["non_urgent"] if parse(t)["intent"]["name"] == "emergency"]
-    rate = len(flagged) / len(cases["non_urgent"])
-    assert rate <= 0.03, f"{rate:.1%} false alarms: {flagged}"
+def test_few_non_urgent_messages_get_the_emergency_intent(report) -> None:
+    rate = len(report.false_alarms) / report.non_urgent_total
+    assert rate <= 0.03, f"{rate:.1%} false alarms: {report.false_alarms}"
 
 
 def test_detector_overrides_a_misclassified_intent(parse) -> None:
@@ -73,10 +81,7 @@ def test_plain_questions_get_their_intent(parse, text: str, intent: str) -> None
     assert parse(text)["intent"]["name"] == intent
 
 
-def test_held_out_macro_f1(trained_model: Path, tmp_path: Path) -> None:
+def test_held_out_macro_f1(report) -> None:
     """Regression guard below the 0.95 target; the measured value is in docs/nlu-evaluation.md."""
-    from bot.evaluation import evaluate
-
-    report = evaluate(model=trained_model, out=tmp_path / "report.md")
     assert report.n_examples >= 300
-    assert report.macro_f1 >= 0.92, (tmp_path / "report.md").read_text()
+    assert report.macro_f1 >= 0.92, report.markdown

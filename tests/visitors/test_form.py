@@ -150,3 +150,48 @@ def test_a_question_in_the_middle_is_not_taken_as_an_answer() -> None:
 def test_declined_consent_collects_nothing() -> None:
     changes, _ = validate("wir sind 20 Personen", "group_size", slots={"consent": False})
     assert "group_size" not in changes
+
+
+def _submit(monkeypatch, engine_factory) -> tuple[list[str], list[dict]]:
+    from actions import visitor_form
+
+    monkeypatch.setattr(visitor_form.db, "engine", engine_factory)
+    tracker = Tracker(
+        sender_id="t",
+        slots={**FILLED, "confirmed": True},
+        latest_message={"text": "ja", "intent": {"name": "affirm", "confidence": 1.0}},
+        events=[],
+        paused=False,
+        followup_action=None,
+        active_loop={},
+        latest_action_name="visitor_group_form",
+    )
+    dispatcher = CollectingDispatcher()
+    events = visitor_form.ActionSubmitVisitorRequest().run(dispatcher, tracker, DOMAIN)
+    return [m["text"] for m in dispatcher.messages], events
+
+
+def test_submit_stores_and_confirms_with_reference(monkeypatch, tmp_path) -> None:
+    import sqlalchemy as sa
+
+    from bot import db
+
+    engine = db.engine(f"sqlite:///{tmp_path / 'ok.db'}")
+    messages, events = _submit(monkeypatch, lambda: engine)
+    assert "BG-" in messages[0] and "kein Termin" not in messages[0]
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(db.visitor_requests)).mappings().one()
+    assert row["group_name"] == "Klasse 8b" and row["topics"] is None  # "keine Angabe"
+    assert any(e.get("name") == "group_name" and e.get("value") is None for e in events)
+
+
+def test_database_down_gives_a_polite_answer_and_keeps_the_answers(monkeypatch) -> None:
+    import sqlalchemy as sa
+
+    def broken():
+        raise sa.exc.OperationalError("connect", {}, Exception("database is down"))
+
+    messages, events = _submit(monkeypatch, broken)
+    assert "technischen Störung" in messages[0] and "02421 949-1100" in messages[0]
+    assert not any(e.get("name") == "group_name" for e in events)  # nothing lost
+    assert any(e.get("name") == "paused_form" and e.get("value") for e in events)
