@@ -138,10 +138,14 @@ SUPPRESS: dict[str, str] = {
         r"|vergangene[nmrs]?|vor (ein|zwei|drei|vier|fuenf|einigen|ein paar|\d+) (tag|tagen"
         r"|woche|wochen|monat|monaten|jahr|jahren)|im urlaub"
         r"|am wochenende|vor kurzem|letztens)\b"
-        r"|\b(wurde|wurden|wurd|worden|war|waren|ist|sind|hat|haben|hatte)\b.{0,60}"
+        r"|\b(last (week|month|year|night)|yesterday)\b"
+    ),
+    # Perfect tense without a time: over for property and insults, but for
+    # people in danger ("ist ins Eis eingebrochen") it usually just happened.
+    "perfect": (
+        r"\b(wurde|wurden|wurd|worden|war|waren|ist|sind|hat|haben|hatte)\b.{0,60}"
         r"\b(eingebrochen|gestohlen|geklaut|beschaedigt|zerkratzt|aufgebrochen|betrogen"
         r"|bestohlen|ausgeraubt|passiert|gebrannt|angefahren|beleidigt|geschlagen|bedroht)\b"
-        r"|\b(last (week|month|year|night)|yesterday)\b"
     ),
     "hypothetical": (
         r"\b(falls|wenn|sollte|angenommen|theoretisch|im fall|im falle|if|what if|was tun|stimmt es"
@@ -168,6 +172,9 @@ SUPPRESS: dict[str, str] = {
         r"|tote hose|killer\w*|kill (time|it)|dying to)\b|\bschlag\w*\b.{0,30}\bvor$"
     ),
 }
+
+# Danger to people: the perfect tense alone does not make it a past event.
+PERSON_DANGER = {"medical", "self_harm", "fire_gas", "weapon", "missing_person", "traffic_now"}
 
 # Saying it happens now overrides any suppression.
 NOW = (
@@ -267,6 +274,8 @@ class UrgencyDetector:
         main = streams[0]
         now = bool(_NOW.search(main) or _NOW.search(folded))
         suppressed = tuple(name for name, rx in _SUPPRESS.items() if rx.search(main))
+        if "perfect" in suppressed and PERSON_DANGER & set(reasons):
+            suppressed = tuple(name for name in suppressed if name != "perfect")
         strong = {"fiction", "idiom"} & set(suppressed)
         if strong or (suppressed and not now):
             return UrgencyResult(False, reasons, suppressed)

@@ -70,6 +70,11 @@ def test_now_overrides_past_framing(detector: UrgencyDetector) -> None:
     ).urgent
 
 
+def test_perfect_tense_is_past_for_property_but_not_for_people(detector: UrgencyDetector) -> None:
+    assert not detector.assess("Bei uns ist eingebrochen worden, was muss ich tun?").urgent
+    assert detector.assess("Mein Opa ist zusammengebrochen und bewegt sich nicht").urgent
+
+
 def test_lemmas_are_used(detector: UrgencyDetector) -> None:
     # spaCy's lookup lemmatizer turns "schlugen" into "schlagen".
     assert detector.assess("die schlugen uns", lemmas=["der", "schlagen", "sich"]).urgent
