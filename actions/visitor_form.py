@@ -153,7 +153,9 @@ def extract_fields(tracker: Tracker) -> tuple[dict[str, Any], dict[str, str]]:
         text = _correction_value(text)
         updates["confirmed"] = None
 
-    interruption = intent in INTERRUPTIONS and confidence >= 0.8
+    # A topical question interrupts the form; a topical answer ("Verkehrssicherheit"
+    # as the topics of interest) does not.
+    interruption = intent in INTERRUPTIONS and confidence >= 0.8 and _is_question(text)
     _structured(text, target, updates, problems)
     free_text = target in {"group_name", "contact_name", "topics"} and target not in updates
     if free_text and (not interruption or requested == "confirmed"):
@@ -167,6 +169,18 @@ def extract_fields(tracker: Tracker) -> tuple[dict[str, Any], dict[str, str]]:
     if interruption and requested != "confirmed":
         problems.pop(requested, None)
     return updates, problems
+
+
+_QUESTION_START = re.compile(
+    r"^(was|wie|wo|wer|wen|wem|wann|warum|wieso|weshalb|welche\w*|kann|könn\w*|koenn\w*"
+    r"|gibt|ist|sind|hat|haben|darf|dürf\w*|muss|müss\w*|bist|habt|what|how|who|where|is|are"
+    r"|can|do|does)\b",
+    re.IGNORECASE,
+)
+
+
+def _is_question(text: str) -> bool:
+    return text.rstrip().endswith("?") or bool(_QUESTION_START.match(text.strip()))
 
 
 def _button_answer(requested: str | None, intent: str | None) -> dict[str, Any]:

@@ -195,3 +195,8 @@ def test_database_down_gives_a_polite_answer_and_keeps_the_answers(monkeypatch) 
     assert "technischen Störung" in messages[0] and "02421 949-1100" in messages[0]
     assert not any(e.get("name") == "group_name" for e in events)  # nothing lost
     assert any(e.get("name") == "paused_form" and e.get("value") for e in events)
+
+
+def test_a_topic_as_answer_is_not_an_interruption() -> None:
+    changes, _ = validate("Verkehrssicherheit", "topics", "ask_traffic_safety", 0.99)
+    assert changes["topics"] == "Verkehrssicherheit"
