@@ -52,7 +52,7 @@ def find_email(text: str) -> str | Problem | None:
     if candidates or "@" in text:
         return Problem(
             "Diese E-Mail-Adresse scheint nicht gültig zu sein. Bitte prüfen Sie die "
-            "Schreibweise, zum Beispiel name@beispiel.de."
+            "Schreibweise, zum Beispiel name@example.org."
         )
     return None
 
@@ -67,8 +67,8 @@ def find_phone(text: str) -> str | Problem | None:
     digits = re.sub(r"\D", "", text_without_email)
     if len(digits) >= 6 and not find_date_like(text_without_email):
         return Problem(
-            "Diese Telefonnummer kann ich nicht erkennen. Bitte geben Sie sie mit Vorwahl an, "
-            "zum Beispiel 02421 123456 oder +49 170 1234567."
+            "Diese Telefonnummer kann ich nicht erkennen. Bitte geben Sie sie vollständig mit "
+            "Vorwahl an (beginnend mit 0 oder +49)."
         )
     return None
 
