@@ -90,29 +90,20 @@ def due_for_notification(
 
 
 def mark_notified(engine: sa.engine.Engine, request_id: int, when: dt.datetime) -> None:
-    t = visitor_requests
-    with engine.begin() as conn:
-        conn.execute(
-            t.update()
-            .where(t.c.id == request_id)
-            .values(
-                notified_at=when,
-                last_attempt_at=when,
-                notify_error=None,
-                notify_attempts=t.c.notify_attempts + 1,
-            )
-        )
+    _record_attempt(engine, request_id, when, notified_at=when, notify_error=None)
 
 
 def mark_failed(engine: sa.engine.Engine, request_id: int, when: dt.datetime, error: str) -> None:
+    _record_attempt(engine, request_id, when, notify_error=error[:500])
+
+
+def _record_attempt(
+    engine: sa.engine.Engine, request_id: int, when: dt.datetime, **values: object
+) -> None:
     t = visitor_requests
     with engine.begin() as conn:
         conn.execute(
             t.update()
             .where(t.c.id == request_id)
-            .values(
-                last_attempt_at=when,
-                notify_error=error[:500],
-                notify_attempts=t.c.notify_attempts + 1,
-            )
+            .values(last_attempt_at=when, notify_attempts=t.c.notify_attempts + 1, **values)
         )
