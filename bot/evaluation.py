@@ -10,12 +10,12 @@ held-out score.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot import PROJECT_ROOT
+from bot.asyncio_utils import run_async
 
 FALLBACK = "nlu_fallback"
 
@@ -98,7 +98,7 @@ def evaluate(
 
         cases = yaml.safe_load(Path(urgency_cases).read_text(encoding="utf-8"))
     everything = texts + cases["urgent"] + cases["non_urgent"]
-    all_predicted = asyncio.run(_predict(str(model), everything))
+    all_predicted = run_async(_predict(str(model), everything))
     predicted = all_predicted[: len(texts)]
     urgent_pred = all_predicted[len(texts) : len(texts) + len(cases["urgent"])]
     calm_pred = all_predicted[len(texts) + len(cases["urgent"]) :]

@@ -22,6 +22,8 @@ from bot.knowledge import Knowledge
 from bot.supervisor import Supervisor, start_core
 
 MODEL = PROJECT_ROOT / "models" / "current.tar.gz"
+CHROMIUM = os.environ.get("BOT_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -94,3 +96,18 @@ def assistant(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     with Supervisor(env, log_dir=str(tmp / "logs")) as sup:
         start_core(sup, conf)
         yield Assistant(conf=conf, env=env, log_dir=tmp / "logs", supervisor=sup)
+
+
+# Module scope: Playwright's sync API keeps an event loop running while it is
+# open, which would break later tests that run asyncio themselves.
+@pytest.fixture(scope="module")
+def browser():  # noqa: ANN201
+    """Debian's headless Chromium driven by Playwright (no browser download)."""
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run scripts/ensure-chromium.sh (make test does)")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

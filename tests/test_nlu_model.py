@@ -8,13 +8,13 @@ ones do.
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
 import yaml
 
 from bot import PROJECT_ROOT
+from bot.asyncio_utils import run_async
 
 CASES = PROJECT_ROOT / "tests" / "urgency" / "cases.yml"
 
@@ -24,13 +24,11 @@ def parse(trained_model: Path):
     from rasa.core.agent import Agent
 
     agent = Agent.load(str(trained_model))
-    loop = asyncio.new_event_loop()
 
     def _parse(text: str) -> dict:
-        return loop.run_until_complete(agent.parse_message(text))
+        return run_async(agent.parse_message(text))
 
-    yield _parse
-    loop.close()
+    return _parse
 
 
 @pytest.fixture(scope="module")

@@ -16,12 +16,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Request, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Request
 
 from bot.supervisor import Supervisor, start_web
 
-CHROMIUM = os.environ.get("BOT_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 
@@ -53,16 +51,6 @@ def web_app(assistant, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Web
     with Supervisor(env, log_dir=str(logs)) as sup:
         start_web(sup, conf)  # as `bot run` starts it
         yield WebApp(url=f"http://127.0.0.1:{port}", rasa_port=conf.rasa_port)
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: run scripts/ensure-chromium.sh (make test does)")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @dataclass

@@ -9,32 +9,15 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import pytest
 import sqlalchemy as sa
 
 from bot.review import models
 
 from .conftest import PASSWORD, ReviewServer
 from .seed import Msg, add_conversation, add_visitor_request
-
-CHROMIUM = os.environ.get("BOT_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: run scripts/ensure-chromium.sh (make test does)")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
 
 
 def _seed(eng: sa.engine.Engine) -> int:
@@ -92,14 +75,14 @@ def _seed(eng: sa.engine.Engine) -> int:
 
 
 def test_review_workflow_in_chromium(
-    chromium: object, review_server: ReviewServer, tmp_path: Path
+    browser: object, review_server: ReviewServer, tmp_path: Path
 ) -> None:
     shots = Path(os.environ.get("REVIEW_SCREENSHOT_DIR") or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
     eng = review_server.engine
     request_id = _seed(eng)
     username = review_server.user("admin")
-    context = chromium.new_context(
+    context = browser.new_context(
         viewport={"width": 1280, "height": 860},  # type: ignore[attr-defined]
         locale="de-DE",
         extra_http_headers={"X-Forwarded-For": "203.0.113.77"},

@@ -31,9 +31,11 @@ def test_real_conversations_appear_with_their_flags(assistant) -> None:  # noqa:
         r.sender_id for r in queries.list_conversations(eng, queries.Filters(flag="urgent"))[0]
     ]
     assert urgent in urgent_ids and visit not in urgent_ids
-    assert [
+    # The session's database is shared with other tests: check membership only.
+    found = [
         r.sender_id for r in queries.list_conversations(eng, queries.Filters(q="eingebrochen"))[0]
-    ] == [urgent]
+    ]
+    assert urgent in found and visit not in found
 
     transcript = queries.transcript(eng, urgent)
     assert transcript is not None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
@@ -12,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.visitor_form import ValidateVisitorGroupForm
 from bot import PROJECT_ROOT
+from bot.asyncio_utils import run_async
 
 DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
 FILLED = {
@@ -50,7 +50,7 @@ def validate(
         latest_action_name="action_listen",
     )
     dispatcher = CollectingDispatcher()
-    events = asyncio.run(ValidateVisitorGroupForm().run(dispatcher, tracker, DOMAIN))
+    events = run_async(ValidateVisitorGroupForm().run(dispatcher, tracker, DOMAIN))
     changes = {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
     return changes, [m["text"] for m in dispatcher.messages]
 
