@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -29,6 +30,7 @@ class Supervisor:
         self.env = dict(env)
         self.procs: list[tuple[str, subprocess.Popen[bytes]]] = []
         self.log_dir = log_dir
+        self.stop_event = threading.Event()  # set by a signal handler: give up waiting
 
     # -- processes -------------------------------------------------------------
     def start(self, name: str, cmd: list[str]) -> subprocess.Popen[bytes]:
@@ -88,6 +90,8 @@ class Supervisor:
     def wait_http(self, url: str, what: str, timeout: float = 240.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
+            if self.stop_event.is_set():
+                raise StartupError("stopped during start-up")
             for name, proc in self.procs:
                 if proc.poll() is not None:
                     raise StartupError(f"{name} exited with code {proc.returncode}")
@@ -155,33 +159,32 @@ def start_web(sup: Supervisor, conf: settings.Settings) -> None:
 def run_all() -> int:
     conf = settings.load()
     env = settings.environment(conf)
-    stop_requested = False
-
-    def request_stop(signum: int, frame: object) -> None:
-        nonlocal stop_requested
-        stop_requested = True
-
-    signal.signal(signal.SIGTERM, request_stop)
     with Supervisor(env) as sup:
+
+        def request_stop(signum: int, frame: object) -> None:
+            sup.stop_event.set()
+
+        # Ctrl-C (SIGINT) and SIGTERM both stop everything. An explicit SIGINT
+        # handler also works when the shell started us with SIGINT ignored.
+        signal.signal(signal.SIGTERM, request_stop)
+        signal.signal(signal.SIGINT, request_stop)
         try:
             start_core(sup, conf)
             start_web(sup, conf)
             start_review(sup, conf)
             sup.start("outbox", [sys.executable, "-m", "bot.cli", "outbox"])
-        except (StartupError, KeyboardInterrupt) as exc:
+        except StartupError as exc:
+            if sup.stop_event.is_set():
+                return 0
             print(f"Start-up failed: {exc}", file=sys.stderr)
             return 1
         _print_banner(conf)
-        try:
-            while not stop_requested:
-                for name, proc in sup.procs:
-                    if proc.poll() is not None:
-                        print(f"{name} stopped (exit {proc.returncode}); stopping all.")
-                        return 1
-                time.sleep(1)
-        except KeyboardInterrupt:
-            pass
-        print("\nStopping ...")
+        while not sup.stop_event.wait(1):
+            for name, proc in sup.procs:
+                if proc.poll() is not None:
+                    print(f"{name} stopped (exit {proc.returncode}); stopping all.")
+                    return 1
+        print("\nStopping ...", flush=True)
     return 0
 
 
