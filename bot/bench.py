@@ -65,14 +65,15 @@ def _say(url: str, sender: str, text: str) -> float:
 def run_benchmarks() -> int:
     report = evaluate()
     tmp = Path(tempfile.mkdtemp(prefix="bench-"))
-    os.environ.update(
-        RASA_PORT="16005",
-        ACTION_PORT="16055",
-        RASA_AUTH_TOKEN="bench",
-        BOT_DATABASE_URL=f"sqlite:///{tmp / 'bench.db'}",
-    )
-    conf = settings.load()
-    with Supervisor(settings.environment(conf), log_dir=str(tmp)) as sup:
+    base = {
+        **os.environ,
+        "RASA_PORT": "16005",
+        "ACTION_PORT": "16055",
+        "RASA_AUTH_TOKEN": "bench",
+        "BOT_DATABASE_URL": f"sqlite:///{tmp / 'bench.db'}",
+    }
+    conf = settings.load(base)
+    with Supervisor(settings.environment(conf, base), log_dir=str(tmp)) as sup:
         start = time.perf_counter()
         start_core(sup, conf)
         startup = time.perf_counter() - start

@@ -76,23 +76,15 @@ class Assistant:
 @pytest.fixture(scope="session")
 def assistant(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
     tmp = tmp_path_factory.mktemp("assistant")
-    overrides = {
+    base = {
+        **os.environ,
         "RASA_PORT": os.environ.get("TEST_RASA_PORT", "15005"),
         "ACTION_PORT": os.environ.get("TEST_ACTION_PORT", "15055"),
         "BOT_DATABASE_URL": f"sqlite:///{tmp / 'assistant.db'}",
         "RASA_AUTH_TOKEN": "test-token",
     }
-    old = {k: os.environ.get(k) for k in overrides}
-    os.environ.update(overrides)
-    try:
-        conf = settings.load()
-        env = settings.environment(conf)
-    finally:
-        for key, value in old.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    conf = settings.load(base)
+    env = settings.environment(conf, base)
     with Supervisor(env, log_dir=str(tmp / "logs")) as sup:
         start_core(sup, conf)
         yield Assistant(conf=conf, env=env, log_dir=tmp / "logs", supervisor=sup)
