@@ -173,6 +173,7 @@ def run_all() -> int:
             start_web(sup, conf)
             start_review(sup, conf)
             sup.start("outbox", [sys.executable, "-m", "bot.cli", "outbox"])
+            sup.start("retention", [sys.executable, "-m", "bot.cli", "retention", "--every", "24"])
         except StartupError as exc:
             if sup.stop_event.is_set():
                 return 0

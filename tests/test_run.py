@@ -52,7 +52,7 @@ def test_bot_run_starts_everything_and_ctrl_c_stops_it(trained_model, tmp_path) 
             time.sleep(1)
         assert "is running" in log.read_text(), log.read_text()[-3000:]
         children = _children(proc.pid)
-        assert len(children) >= 5  # actions, rasa, web, review, outbox
+        assert len(children) >= 6  # actions, rasa, web, review, outbox, retention
 
         body = json.dumps({"sender": "run-test", "message": "Hallo"}).encode()
         request = urllib.request.Request(

@@ -9,6 +9,7 @@ import argparse
 import getpass
 import os
 import sys
+import time
 from pathlib import Path
 
 
@@ -76,12 +77,18 @@ def cmd_retention(args: argparse.Namespace) -> int:
     if days < 1:
         print("Fehler: --days muss mindestens 1 sein.", file=sys.stderr)
         return 1
-    result = queries.apply_retention(_engine(), days, _actor())
-    print(
-        f"Älter als {days} Tage gelöscht: {result.conversations} Gespräche "
-        f"({result.events} Ereignisse), {result.visitor_requests} Besuchsanfragen."
-    )
-    return 0
+    while True:
+        result = queries.apply_retention(_engine(), days, _actor())
+        print(
+            f"Älter als {days} Tage gelöscht: {result.conversations} Gespräche "
+            f"({result.events} Ereignisse), {result.visitor_requests} Besuchsanfragen.",
+            flush=True,
+        )
+        if not args.every:
+            return 0
+        # `bot run` keeps this loop running, so what the privacy note promises
+        # (deletion after the retention period) holds without a cron job.
+        time.sleep(args.every * 3600)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -135,6 +142,13 @@ def add_subcommands(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "than N days (default BOT_RETENTION_DAYS or 90)",
     )
     ret.add_argument("--days", type=int, default=None)
+    ret.add_argument(
+        "--every",
+        type=float,
+        default=None,
+        metavar="HOURS",
+        help="keep running and apply the retention period every HOURS hours",
+    )
     ret.set_defaults(func=cmd_retention)
 
     export = sub.add_parser("export", help="export review data")
