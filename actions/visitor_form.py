@@ -19,6 +19,7 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import KNOWLEDGE, latest_intent
+from actions.press_office import now_in_berlin
 from bot import db, settings
 from bot.visitors import parsing, store
 from bot.visitors.parsing import DateRange, Problem
@@ -73,7 +74,8 @@ NONE_TEXT = "keine Angabe"
 
 
 def _today() -> dt.date:
-    return dt.datetime.now(dt.timezone.utc).astimezone().date()
+    # "morgen" and "nächsten Dienstag" mean Düren's calendar, not the server's.
+    return now_in_berlin().date()
 
 
 def _limits() -> tuple[int, int]:
