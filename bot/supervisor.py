@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -23,6 +24,13 @@ from bot import PROJECT_ROOT, settings
 
 class StartupError(RuntimeError):
     pass
+
+
+def free_port() -> int:
+    """A TCP port that is free on 127.0.0.1 right now (tests, benchmarks)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 class Supervisor:

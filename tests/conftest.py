@@ -1,7 +1,7 @@
 """Shared fixtures: the knowledge file, a trained model, running servers.
 
 `assistant` starts the action server and the Rasa server once per test session
-(ports 15005/15055 so a developer's `make run` can keep running) with a fresh
+(on free ports, so a developer's `make run` and parallel test runs can keep running) with a fresh
 SQLite database, exactly as `bot run` starts them.
 """
 
@@ -19,7 +19,7 @@ import pytest
 
 from bot import PROJECT_ROOT, settings
 from bot.knowledge import Knowledge
-from bot.supervisor import Supervisor, start_core
+from bot.supervisor import Supervisor, free_port, start_core
 
 MODEL = PROJECT_ROOT / "models" / "current.tar.gz"
 CHROMIUM = os.environ.get("BOT_CHROMIUM", "/usr/bin/chromium")
@@ -78,8 +78,8 @@ def assistant(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     tmp = tmp_path_factory.mktemp("assistant")
     base = {
         **os.environ,
-        "RASA_PORT": os.environ.get("TEST_RASA_PORT", "15005"),
-        "ACTION_PORT": os.environ.get("TEST_ACTION_PORT", "15055"),
+        "RASA_PORT": os.environ.get("TEST_RASA_PORT") or str(free_port()),
+        "ACTION_PORT": os.environ.get("TEST_ACTION_PORT") or str(free_port()),
         "BOT_DATABASE_URL": f"sqlite:///{tmp / 'assistant.db'}",
         "RASA_AUTH_TOKEN": "test-token",
     }

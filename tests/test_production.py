@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from bot import db, settings
-from bot.supervisor import Supervisor, start_core
+from bot.supervisor import Supervisor, free_port, start_core
 
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -36,8 +36,8 @@ def postgres_url() -> Iterator[str]:
 def test_conversations_are_stored_in_postgresql(trained_model, postgres_url, tmp_path) -> None:
     base = {
         **os.environ,
-        "RASA_PORT": "18005",
-        "ACTION_PORT": "18055",
+        "RASA_PORT": str(free_port()),
+        "ACTION_PORT": str(free_port()),
         "BOT_DATABASE_URL": postgres_url,
         "RASA_AUTH_TOKEN": "prod-test",
     }

@@ -12,6 +12,7 @@ import urllib.request
 from pathlib import Path
 
 from bot import PROJECT_ROOT
+from bot.supervisor import free_port
 
 
 def _children(pid: int) -> list[int]:
@@ -29,7 +30,7 @@ def _alive(pid: int) -> bool:
 
 
 def test_bot_run_starts_everything_and_ctrl_c_stops_it(trained_model, tmp_path) -> None:
-    ports = {"RASA_PORT": 17005, "ACTION_PORT": 17055, "WEB_PORT": 17080, "REVIEW_PORT": 17081}
+    ports = {name: free_port() for name in ("RASA_PORT", "ACTION_PORT", "WEB_PORT", "REVIEW_PORT")}
     env = {
         **os.environ,
         **{k: str(v) for k, v in ports.items()},

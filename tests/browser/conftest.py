@@ -1,6 +1,6 @@
 """Browser tests: the demo page with the chat widget in headless Chromium.
 
-The web app runs on a test port (TEST_WEB_PORT, default 18080) and points at
+The web app runs on a test port (TEST_WEB_PORT, default: a free port) and points at
 the Rasa server the session fixture `assistant` (tests/conftest.py) started.
 Chromium comes from Debian (scripts/ensure-chromium.sh), driven by Playwright;
 no browser is downloaded.
@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Request
 
-from bot.supervisor import Supervisor, start_web
+from bot.supervisor import Supervisor, free_port, start_web
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
@@ -35,7 +35,7 @@ class WebApp:
 
 @pytest.fixture(scope="session")
 def web_app(assistant, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebApp]:  # noqa: ANN001
-    port = int(os.environ.get("TEST_WEB_PORT", "18080"))
+    port = int(os.environ.get("TEST_WEB_PORT") or free_port())
     env = {
         **assistant.env,
         "WEB_PORT": str(port),

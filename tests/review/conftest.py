@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -26,15 +25,10 @@ import sqlalchemy as sa
 
 from bot import PROJECT_ROOT
 from bot.review import auth, models
+from bot.supervisor import free_port
 
 PASSWORD = "geheim-und-lang-1"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
