@@ -22,7 +22,9 @@ from actions.common import KNOWLEDGE, latest_intent
 from actions.press_office import now_in_berlin
 from bot import db, settings
 from bot.visitors import parsing, store
+from bot.visitors.notify import MailSettings
 from bot.visitors.parsing import DateRange, Problem
+from bot.visitors.validation import NONE_TEXT, check_request
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +72,7 @@ CORRECTIONS: list[tuple[str, str]] = [
     ("group_name", r"gruppe\b|gruppenname|klasse|verein|schule"),
     ("topics", r"themen?|interessen?"),
 ]
-NONE_TEXT = "keine Angabe"
+
 
 
 def _today() -> dt.date:
@@ -365,8 +367,20 @@ class ActionSubmitVisitorRequest(Action):
             return reset
         if tracker.get_slot("confirmed") is not True:
             return reset
+        request = checked_request(tracker)
+        if isinstance(request, list):
+            # Only a forged or corrupted tracker gets here: the form checks each answer.
+            logger.warning("visitor request refused, slots failed the check: %s", request)
+            dispatcher.utter_message(
+                text=(
+                    "Entschuldigung, Ihre Angaben konnten nicht geprüft werden; die Anfrage "
+                    "wurde nicht gespeichert. Bitte beginnen Sie die Anfrage neu oder rufen Sie "
+                    f"die {office['name']} an: {office['phone']} ({office['hours']['text']})."
+                )
+            )
+            return [ActiveLoop(None), SlotSet("requested_slot", None), *reset]
         try:
-            reference = store.save(db.engine(), request_from(tracker))
+            reference = store.save(db.engine(), request)
         except (sa.exc.SQLAlchemyError, OSError):
             logger.exception("could not store a visitor request")
             dispatcher.utter_message(
@@ -380,31 +394,27 @@ class ActionSubmitVisitorRequest(Action):
             )
             # Slots kept: "ja" resumes the form, which is complete and submits again.
             return [ActiveLoop(None), SlotSet("paused_form", FORM)]
-        dispatcher.utter_message(
-            text=(
-                f"Vielen Dank! Ihre Anfrage ist unter der Nummer {reference} eingegangen und wird "
-                "an die Pressestelle weitergeleitet. Die Pressestelle meldet sich bei Ihnen; "
-                "ein Termin ist damit noch nicht zugesagt."
-            )
-        )
+        dispatcher.utter_message(text=confirmation_text(reference))
         return reset
 
 
-def request_from(tracker: Tracker) -> store.VisitorRequest:
-    slot = tracker.get_slot
-    topics = slot("topics")
-    return store.VisitorRequest(
-        group_name=slot("group_name"),
-        contact_name=slot("contact_name"),
-        email=slot("email"),
-        phone=slot("phone"),
-        group_size=int(slot("group_size")),
-        date_from=dt.date.fromisoformat(slot("date_from")),
-        date_to=dt.date.fromisoformat(slot("date_to")),
-        date_text=slot("visit_date"),
-        topics=None if topics == NONE_TEXT else topics,
-        consent_at=_consent_time(tracker),
+def confirmation_text(reference: str) -> str:
+    """What happens next, as it really happens: e-mailed only when a recipient is set."""
+    if MailSettings.from_env().recipient:
+        handover = "Sie wird per E-Mail an die Pressestelle weitergeleitet."
+    else:
+        handover = "Die Pressestelle findet sie in ihrer Übersicht der Besuchsanfragen."
+    return (
+        f"Vielen Dank! Ihre Anfrage ist unter der Nummer {reference} gespeichert. {handover} "
+        "Die Pressestelle meldet sich bei Ihnen; ein Termin ist damit noch nicht zugesagt."
     )
+
+
+def checked_request(tracker: Tracker) -> store.VisitorRequest | list[str]:
+    """The request from the slots, every one checked again (bot/visitors/validation.py)."""
+    minimum, maximum = _limits()
+    slots = {name: tracker.get_slot(name) for name in FORM_SLOTS}
+    return check_request(slots, _consent_time(tracker), _today(), minimum, maximum)
 
 
 def _consent_time(tracker: Tracker) -> dt.datetime:
