@@ -81,7 +81,8 @@ def cmd_retention(args: argparse.Namespace) -> int:
         result = queries.apply_retention(_engine(), days, _actor())
         print(
             f"Älter als {days} Tage gelöscht: {result.conversations} Gespräche "
-            f"({result.events} Ereignisse), {result.visitor_requests} Besuchsanfragen.",
+            f"({result.events} Ereignisse), {result.visitor_requests} Besuchsanfragen, "
+            f"{result.audit_entries} Protokolleinträge.",
             flush=True,
         )
         if not args.every:
@@ -159,7 +160,7 @@ def add_subcommands(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
     export.set_defaults(func=cmd_export)
 
     review = sub.add_parser("review", help="run only the press-office review app")
-    review.add_argument("--host", default=None, help="default: env REVIEW_HOST or 0.0.0.0")
+    review.add_argument("--host", default=None, help="default: env REVIEW_HOST or 127.0.0.1")
     review.add_argument("--port", type=int, default=None)
     review.set_defaults(func=cmd_review)
 
