@@ -135,6 +135,16 @@ def page_number(value: str | None) -> int:
     return max(1, page)
 
 
+MAX_ID = 2**31 - 1  # larger numbers overflow the database's integer columns
+
+
+def row_id(value: int) -> int:
+    """A database id from the URL or a form; out of range means "not found"."""
+    if not 1 <= value <= MAX_ID:
+        raise NotFound("no such id")
+    return value
+
+
 def create_app(
     database_url: str | None = None,
     *,
@@ -469,7 +479,7 @@ def create_app(
         sender_id = request.form.get("sender_id", "")
         intent = request.form.get("intent", "")
         try:
-            event_id = int(request.form.get("event_id", ""))
+            event_id = row_id(int(request.form.get("event_id", "")))
         except ValueError:
             raise NotFound("message") from None
         if intent and intent not in intents:
@@ -517,7 +527,7 @@ def create_app(
 
     @app.get("/requests/<request_id:int>")
     async def request_detail(request: Request, request_id: int) -> HTTPResponse:
-        row = await db(queries.get_request, request_id)
+        row = await db(queries.get_request, row_id(request_id))
         if row is None:
             raise NotFound("request")
         return render(request, "request.html", r=row, revealed=False)
@@ -525,7 +535,7 @@ def create_app(
     @app.post("/requests/<request_id:int>/reveal")
     async def request_reveal(request: Request, request_id: int) -> HTTPResponse:
         """The request with the contact data in clear (audited)."""
-        row = await db(queries.get_request, request_id)
+        row = await db(queries.get_request, row_id(request_id))
         if row is None:
             raise NotFound("request")
         user = request.ctx.session.user.username
@@ -536,7 +546,7 @@ def create_app(
     async def request_status(request: Request, request_id: int) -> HTTPResponse:
         status = request.form.get("status", "")
         user = request.ctx.session.user.username
-        if not await db(queries.set_request_status, request_id, status, user):
+        if not await db(queries.set_request_status, row_id(request_id), status, user):
             raise NotFound("request")
         return redirect(f"/requests/{request_id}", msg="status")
 
@@ -612,7 +622,7 @@ def create_app(
     async def admin_retention_run(request: Request) -> HTTPResponse:
         try:
             days = int(request.form.get("days", ""))
-            if days < 1:
+            if not 1 <= days <= queries.MAX_RETENTION_DAYS:
                 raise ValueError
         except ValueError:
             return render(
@@ -620,7 +630,7 @@ def create_app(
                 "error.html",
                 status=400,
                 title="Ungültige Eingabe",
-                text="Bitte geben Sie eine Zahl von Tagen (mindestens 1) an.",
+                text="Bitte geben Sie eine Zahl von Tagen an (1 bis 36500).",
             )
         result = await db(queries.apply_retention, days, request.ctx.session.user.username)
         return render(request, "admin_retention.html", days=days, result=result)

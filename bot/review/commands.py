@@ -74,8 +74,9 @@ def cmd_retention(args: argparse.Namespace) -> int:
     from bot.review.app import retention_days_default
 
     days = args.days if args.days is not None else retention_days_default()
-    if days < 1:
-        print("Fehler: --days muss mindestens 1 sein.", file=sys.stderr)
+    if not 1 <= days <= queries.MAX_RETENTION_DAYS:
+        limit = queries.MAX_RETENTION_DAYS
+        print(f"Fehler: --days muss zwischen 1 und {limit} liegen.", file=sys.stderr)
         return 1
     while True:
         result = queries.apply_retention(_engine(), days, _actor())

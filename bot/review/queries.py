@@ -576,6 +576,9 @@ def delete_conversation(eng: sa.engine.Engine, sender_id: str, actor: str) -> in
 
 
 # --- retention ----------------------------------------------------------------------------
+MAX_RETENTION_DAYS = 36500  # beyond, the cut-off date does not exist
+
+
 @dataclass(frozen=True)
 class RetentionResult:
     conversations: int
@@ -594,11 +597,10 @@ def apply_retention(
     """Delete conversations whose last event, and visitor requests created, more than
     `days` days ago; audit-log entries older than `audit_days` (default
     BOT_AUDIT_RETENTION_DAYS: they name sender ids, references and free-text tags)."""
-    if days < 1:
-        raise ValueError("days must be at least 1")
     audit_days = settings.audit_retention_days() if audit_days is None else audit_days
-    if audit_days < 1:
-        raise ValueError("audit_days must be at least 1")
+    for value in (days, audit_days):
+        if not 1 <= value <= MAX_RETENTION_DAYS:
+            raise ValueError(f"retention periods are 1 to {MAX_RETENTION_DAYS} days, not {value}")
     now = now or time.time()
     cutoff = now - days * 86400
     with eng.begin() as conn:

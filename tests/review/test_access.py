@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
+from netutil import listening_addresses
 
 from bot import settings
 from bot.review.app import ADMIN_PREFIX, PUBLIC_ROUTES, create_app
@@ -164,26 +164,6 @@ def test_review_app_listens_only_on_127_0_0_1_by_default(
     port = int(default_review_server.url.rsplit(":", 1)[1])
     assert listening_addresses(port) == {"127.0.0.1"}
     assert settings.load({}).review_host == "127.0.0.1"
-
-
-def listening_addresses(port: int) -> set[str]:
-    """Local addresses with a listening TCP socket on `port` (from /proc/net/tcp*)."""
-    found = set()
-    for name in ("tcp", "tcp6"):
-        path = Path(f"/proc/net/{name}")
-        for line in path.read_text().splitlines()[1:]:
-            fields = line.split()
-            local, state = fields[1], fields[3]
-            address, hex_port = local.split(":")
-            if state != "0A" or int(hex_port, 16) != port:  # 0A: LISTEN
-                continue
-            raw = bytes.fromhex(address)
-            if len(raw) == 4:
-                found.add(str(ipaddress.IPv4Address(raw[::-1])))
-            else:
-                words = b"".join(raw[i : i + 4][::-1] for i in range(0, 16, 4))
-                found.add(str(ipaddress.IPv6Address(words)))
-    return found
 
 
 def test_logout_ends_the_session(press: Client) -> None:
