@@ -71,7 +71,7 @@ class Settings:
     # Addresses of reverse proxies whose X-Forwarded-For is believed.
     trusted_proxies: tuple[str, ...] = ()
     max_message_chars: int = 2000
-    max_body_bytes: int = 65536
+    max_body_bytes: int = 1_000_000
     rate_limit_sender: str = "20/minute"
     rate_limit_address: str = "120/minute"
     rate_limit_exempt: tuple[str, ...] = LOOPBACK
@@ -120,7 +120,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         rest_channel=_flag(env.get("BOT_REST_CHANNEL"), not production),
         trusted_proxies=_list(env.get("BOT_TRUSTED_PROXIES")),
         max_message_chars=_int("BOT_MAX_MESSAGE_CHARS", 2000, env),
-        max_body_bytes=_int("BOT_MAX_BODY_BYTES", 65536, env),
+        max_body_bytes=_int("BOT_MAX_BODY_BYTES", 1_000_000, env),
         rate_limit_sender=env.get("BOT_RATE_LIMIT_SENDER") or "20/minute",
         rate_limit_address=env.get("BOT_RATE_LIMIT_ADDRESS") or "120/minute",
         rate_limit_exempt=_list(env.get("BOT_RATE_LIMIT_EXEMPT"), () if production else LOOPBACK),
