@@ -77,7 +77,7 @@ class SocketChat:
         self.sio.emit("user_uttered", payload)
         return self.answers(timeout)
 
-    def answers(self, timeout: float = 60.0, quiet: float = 2.0) -> list[str]:
+    def answers(self, timeout: float = 60.0, quiet: float = 1.0) -> list[str]:
         texts = [str(self.wait_for("bot_uttered", timeout).get("text", ""))]
         while True:
             try:

@@ -70,7 +70,9 @@ class ChatGuard:
         self.per_sender = parse(per_sender)
         self.per_address = parse(per_address)
         self.exempt = set(exempt)
-        self.limiter = MovingWindowRateLimiter(MemoryStorage())
+        # The limiter keeps only a weak reference to its storage: hold it here.
+        self.storage = MemoryStorage()
+        self.limiter = MovingWindowRateLimiter(self.storage)
 
     @classmethod
     def from_settings(cls, conf: settings.Settings) -> ChatGuard:
