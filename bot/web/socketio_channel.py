@@ -53,7 +53,12 @@ class SocketIOInput(rasa_socketio.SocketIOInput):
         conf = settings.load()
         guard = ChatGuard.from_settings(conf)
         origins = set(conf.website_origins)
+        # Engine.IO refuses other origins (HTTP and WebSocket alike). Its own CORS
+        # headers stay off: Rasa's CORS middleware (--cors, the same origins)
+        # already sets them, and two Access-Control-Allow-Origin values make
+        # browsers refuse the answer.
         sio.eio.cors_allowed_origins = lambda origin, environ=None: origin in origins
+        sio.eio._cors_headers = lambda environ: []
         sio.eio.max_http_buffer_size = conf.max_body_bytes
         sessions: dict[str, str] = {}  # socket id -> confirmed session id
         addresses: dict[str, str] = {}  # socket id -> client address
