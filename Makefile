@@ -12,6 +12,8 @@ TRAIN_DATA  := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null
 
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# Rasa sends error reports and telemetry unless told not to; nothing may leave the machine.
+export RASA_TELEMETRY_ENABLED := false
 
 .PHONY: help install train run test lint evaluate bench shell lock clean chromium
 

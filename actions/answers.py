@@ -7,7 +7,7 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import KNOWLEDGE, latest_intent, send
+from actions.common import KNOWLEDGE, latest_intent, send, warn_if_possibly_urgent
 
 
 class ActionAnswer(Action):
@@ -19,6 +19,7 @@ class ActionAnswer(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        warn_if_possibly_urgent(dispatcher, tracker)
         knowledge = KNOWLEDGE.get()
         intent = latest_intent(tracker)
         topic = intent if intent and knowledge.has_answer(intent) else "fallback"
@@ -35,5 +36,6 @@ class ActionFallback(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        warn_if_possibly_urgent(dispatcher, tracker)
         send(dispatcher, KNOWLEDGE.get().answer("fallback"))
         return []

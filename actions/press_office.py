@@ -11,7 +11,7 @@ import holidays
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import KNOWLEDGE, send
+from actions.common import KNOWLEDGE, send, warn_if_possibly_urgent
 from bot.knowledge import OfficeHours
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -41,6 +41,7 @@ class ActionPressOffice(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        warn_if_possibly_urgent(dispatcher, tracker)
         knowledge = KNOWLEDGE.get()
         is_open = is_office_open(self.clock(), knowledge.office_hours)
         send(

@@ -18,7 +18,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import KNOWLEDGE, latest_intent
+from actions.common import KNOWLEDGE, latest_intent, warn_if_possibly_urgent
 from actions.press_office import now_in_berlin
 from bot import db, settings
 from bot.visitors import parsing, store
@@ -99,6 +99,7 @@ class ValidateVisitorGroupForm(FormValidationAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
+        warn_if_possibly_urgent(dispatcher, tracker)
         updates, problems = extract_fields(tracker)
         events: list[EventType] = [SlotSet(name, value) for name, value in updates.items()]
         for message in problems.values():
@@ -286,6 +287,7 @@ class ActionAskConsent(Action):
         return "action_ask_consent"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        warn_if_possibly_urgent(dispatcher, tracker)
         days = settings.retention_days()
         purpose = KNOWLEDGE.get().fact_text("press_office_public_relations")
         dispatcher.utter_message(
@@ -312,6 +314,7 @@ class ActionAskConfirmed(Action):
         return "action_ask_confirmed"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        warn_if_possibly_urgent(dispatcher, tracker)
         slot = tracker.get_slot
         lines = [
             "Bitte prüfen Sie Ihre Angaben:",
@@ -437,6 +440,7 @@ class ActionCancelVisitorRequest(Action):
         return "action_cancel_visitor_request"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        warn_if_possibly_urgent(dispatcher, tracker)
         dispatcher.utter_message(
             text=(
                 "In Ordnung, ich habe die Anfrage verworfen; es wurde nichts gespeichert. "

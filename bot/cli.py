@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from bot import PROJECT_ROOT, settings
 
@@ -35,12 +36,17 @@ def cmd_shell(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    import subprocess
+    """Rasa's data validation, knowledge file, blind-set leaks, conflicting examples."""
+    from bot.validation import validate
 
-    env = settings.environment()
-    return subprocess.call(
-        _rasa("data", "validate", "--fail-on-warnings", "--quiet"), cwd=PROJECT_ROOT, env=env
-    )
+    findings = validate(run_rasa=not args.skip_rasa)
+    errors = findings.errors
+    for warning in findings.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    for error in errors:
+        print(f"ERROR: {error}", file=sys.stderr)
+    print(f"{len(errors)} problem(s) found." if errors else "Validation passed.")
+    return 1 if errors else 0
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -53,11 +59,35 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from bot.evaluation import evaluate
+    """Blind evaluation with the report in docs/ and the quality gate."""
+    from bot.evaluation import gate, report
+    from bot.evaluation.run import evaluate
 
-    report = evaluate(model=args.model, test_file=args.test_file, out=args.out)
-    print(f"macro-F1 {report.macro_f1:.3f} on {report.n_examples} held-out examples")
-    print(f"report written to {args.out}")
+    scores, parser = evaluate(model=args.model)
+    figures = scores.figures()
+    if args.out:
+        out = Path(args.out)
+        out.write_text(
+            report.to_markdown(scores, args.model, parser.ms_per_message), encoding="utf-8"
+        )
+        report.confusion_image(scores, out.with_name("confusion-matrix.png"))
+        print(f"report written to {out}")
+    for name, value in figures.items():
+        print(f"  {report.LABELS[name]}: {value:.4f}")
+    if args.show_errors:
+        for item in scores.urgent_missed:
+            print(f"missed urgent [{item.kind}]: {item.text}")
+        for item in scores.false_alarm_items:
+            print(f"false alarm [{item.kind}]: {item.text}")
+    problems = gate.failures(figures, gate.recorded())
+    if args.record:
+        gate.record(figures, Path(args.model).name)
+        print(f"figures recorded in {gate.RECORD}")
+        return 0
+    if problems:
+        print("Quality gate FAILS:\n  " + "\n  ".join(problems), file=sys.stderr)
+        return 1
+    print("Quality gate passes.")
     return 0
 
 
@@ -89,13 +119,21 @@ def build_parser() -> argparse.ArgumentParser:
         func=cmd_run
     )
     sub.add_parser("shell", help="chat in the terminal").set_defaults(func=cmd_shell)
-    sub.add_parser("validate", help="rasa data validate").set_defaults(func=cmd_validate)
+    va = sub.add_parser(
+        "validate", help="data, knowledge file, blind-set leaks and conflicting examples"
+    )
+    va.add_argument("--skip-rasa", action="store_true", help="skip `rasa data validate`")
+    va.set_defaults(func=cmd_validate)
     sub.add_parser("train", help="retrain the model (always)").set_defaults(func=cmd_train)
 
-    ev = sub.add_parser("evaluate", help="NLU evaluation on the held-out set")
+    ev = sub.add_parser("evaluate", help="blind evaluation, report in docs/, quality gate")
     ev.add_argument("--model", default=str(PROJECT_ROOT / "models" / "current.tar.gz"))
-    ev.add_argument("--test-file", default=str(PROJECT_ROOT / "tests" / "nlu" / "test_nlu.yml"))
-    ev.add_argument("--out", default=str(PROJECT_ROOT / "docs" / "nlu-evaluation.md"))
+    ev.add_argument("--out", default=str(PROJECT_ROOT / "docs" / "nlu-evaluation.md"),
+                    help="Markdown report ('' for none); the confusion matrix PNG goes beside it")
+    ev.add_argument("--record", action="store_true",
+                    help="record these figures as the quality gate's new reference")
+    ev.add_argument("--show-errors", action="store_true",
+                    help="print missed urgent messages and false alarms (for diagnosis only)")
     ev.set_defaults(func=cmd_evaluate)
 
     sub.add_parser("bench", help="benchmarks, results to docs/").set_defaults(func=cmd_bench)

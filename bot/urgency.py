@@ -185,6 +185,7 @@ NOW = (
 _DANGER = {name: re.compile(pattern) for name, pattern in DANGER.items()}
 _SUPPRESS = {name: re.compile(pattern) for name, pattern in SUPPRESS.items()}
 _NOW = re.compile(NOW)
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n+")
 _HELP_ALONE = re.compile(r"^\W*(hilfe|help|sos|notfall|notruf|polizei)\W*$")
 # Words of the patterns form the vocabulary that typos are corrected toward.
 _VOCAB = sorted(
@@ -259,6 +260,24 @@ class UrgencyDetector:
         return " ".join(tokens)
 
     def assess(self, text: str, lemmas: Iterable[str] = ()) -> UrgencyResult:
+        """The whole message, then each sentence on its own.
+
+        Framing in one sentence ("Ich habe eine Frage zur Pressestelle.") must
+        not suppress danger in another ("Hilfe, es brennt bei uns!"): any
+        urgent part makes the message urgent.
+        """
+        whole = self._assess(text, lemmas)
+        if whole.urgent:
+            return whole
+        sentences = [s for s in _SENTENCE_END.split(text) if s.strip()]
+        if len(sentences) > 1:
+            for sentence in sentences:
+                part = self._assess(sentence, ())
+                if part.urgent:
+                    return part
+        return whole
+
+    def _assess(self, text: str, lemmas: Iterable[str]) -> UrgencyResult:
         if not text or not text.strip():
             return UrgencyResult(False)
         folded = fold(text)
