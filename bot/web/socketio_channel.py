@@ -26,7 +26,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from rasa.core.channels import socketio as rasa_socketio
-from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.channel import UserMessage, decode_bearer_token
 from sanic import Blueprint
 
 from bot import settings
@@ -69,6 +69,10 @@ class SocketIOInput(rasa_socketio.SocketIOInput):
 
         @sio.on("connect", namespace=namespace)
         async def connect(sid: str, environ: dict, auth: dict | None = None) -> bool:
+            if self.jwt_key:  # Rasa's optional JWT check (credentials.yml: jwt_key)
+                token = auth.get("token") if isinstance(auth, dict) else None
+                if not token or not decode_bearer_token(token, self.jwt_key, self.jwt_algorithm):
+                    return False
             request = environ.get("sanic.request")
             peer = getattr(request, "ip", None)
             addresses[sid] = client_address(
