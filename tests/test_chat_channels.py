@@ -23,7 +23,10 @@ from netutil import listening_addresses
 from bot import db
 from bot.web import session_tokens
 
-EMERGENCY_FIRST = "Wenn jemand in Gefahr ist, rufen Sie sofort die 110 an."
+EMERGENCY_FIRST = (
+    "Wenn jemand in Gefahr ist, rufen Sie sofort die 110 an "
+    "(Feuer oder medizinischer Notfall: 112)."
+)
 
 
 def post(assistant, body: object, headers: dict[str, str] | None = None) -> requests.Response:  # noqa: ANN001

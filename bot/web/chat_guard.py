@@ -23,7 +23,10 @@ from bot import settings
 
 logger = logging.getLogger(__name__)
 
-EMERGENCY_FIRST = "Wenn jemand in Gefahr ist, rufen Sie sofort die 110 an."
+EMERGENCY_FIRST = (
+    "Wenn jemand in Gefahr ist, rufen Sie sofort die 110 an "
+    "(Feuer oder medizinischer Notfall: 112)."
+)
 # Control characters other than tab and line breaks: PostgreSQL refuses NUL,
 # and none of them belongs in a chat message.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
