@@ -7,7 +7,7 @@ import gc
 from bot.web.chat_guard import RATE_LIMITED_TEXT, ChatGuard
 
 
-def test_limits_per_sender_and_per_address_and_exemptions() -> None:
+def test_rate_limits_per_sender_and_per_address_and_exemptions() -> None:
     guard = ChatGuard(2000, "3/minute", "5/minute", exempt=("127.0.0.1",))
     gc.collect()  # the limiter's storage must survive (limits keeps a weak reference)
     assert [guard.check("rest", "a", "198.51.100.1", "Hallo") for _ in range(3)] == [None] * 3
