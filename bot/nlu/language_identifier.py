@@ -71,7 +71,7 @@ _GERMAN = re.compile(
     re.IGNORECASE,
 )
 # A topical intent the classifier is sure of survives a switch request.
-_TOPICAL_CONFIDENCE = 0.6
+_TOPICAL_CONFIDENCE = 0.3  # the FallbackClassifier threshold
 _TOPICAL = re.compile(r"^(ask_|report_crime$|request_)")
 
 

@@ -123,10 +123,13 @@ _FILLER = re.compile(
     r"|wäre|waere|gut|super|ab|für|fuer|uns|passt|der|die|das)\b\.?",
     re.IGNORECASE,
 )
-_PERIOD = re.compile(r"\b(anfang|mitte|ende)\s+(\w+)", re.IGNORECASE)
+_PERIOD = re.compile(r"\b(anfang|mitte|ende|early|mid|late|end of)[\s-]+(\w+)", re.IGNORECASE)
+_PERIOD_PART = {"early": "anfang", "mid": "mitte", "late": "ende", "end of": "ende"}
 _NEXT_WEEKDAY = re.compile(
-    r"\b(nächste[nmrs]?|naechste[nmrs]?|kommende[nmrs]?|übernächste[nmrs]?|uebernaechste[nmrs]?)"
-    r"\s+(montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag)\b",
+    r"\b(nächste[nmrs]?|naechste[nmrs]?|kommende[nmrs]?|übernächste[nmrs]?|uebernaechste[nmrs]?"
+    r"|next|coming)"
+    r"\s+(montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag"
+    r"|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b",
     re.IGNORECASE,
 )
 _UMLAUTS = {"ae": "ä", "oe": "ö", "ue": "ü"}
@@ -200,6 +203,7 @@ def parse_visit_date(text: str, today: dt.date) -> DateRange | Problem | None:
         if span:
             first, last = span
             part = period.group(1).lower()
+            part = _PERIOD_PART.get(part, part)
             start, end = {
                 "anfang": (first, first.replace(day=10)),
                 "mitte": (first.replace(day=11), first.replace(day=20)),
