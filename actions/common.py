@@ -28,10 +28,11 @@ def send(dispatcher: CollectingDispatcher, answer: Answer, feedback: bool = True
     """Send an answer with its sources and language as message metadata.
 
     The metadata reaches the widget (bot/web/answer_output.py): `lang` for the
-    screen reader, `sources` as links under the answer, `no_feedback` on
+    screen reader, `mode` for its Leichte-Sprache switch, `sources` as links
+    under the answer, `no_feedback` on
     messages that are a preamble to the real answer (the 110 line).
     """
-    extra: dict[str, Any] = {"lang": answer.lang}
+    extra: dict[str, Any] = {"lang": answer.lang, "mode": answer.mode}
     if answer.sources:
         extra["sources"] = [source.as_dict() for source in answer.sources]
     if not feedback:

@@ -98,6 +98,7 @@ class Answer:
     sources: tuple[Source, ...] = ()
     lang: str = "de"
     name: str = ""
+    mode: str = "de"
 
 
 @dataclass(frozen=True)
@@ -179,7 +180,12 @@ class Knowledge:
         buttons = tuple(self.button(topic, mode) for topic in spec.get("buttons", []))
         sources = tuple(self.source(s) for s in self.source_names(name))
         return Answer(
-            text=text.strip(), buttons=buttons, sources=sources, lang=language_of(mode), name=name
+            text=text.strip(),
+            buttons=buttons,
+            sources=sources,
+            lang=language_of(mode),
+            name=name,
+            mode=mode,
         )
 
     def source_names(self, name: str) -> list[str]:

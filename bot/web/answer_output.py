@@ -8,6 +8,7 @@ last part of each answer:
 - `answer`: the bot event's timestamp, which the widget sends back with
   „Hat das geholfen?“ so that the feedback names the answer it is about;
 - `lang`: the language of the answer (the widget sets the `lang` attribute);
+- `mode`: de, leicht or en (the widget's Leichte-Sprache switch follows it);
 - `sources`: title and address of each source, shown as links under it;
 - `feedback`: false for messages that are not an answer of their own.
 """
@@ -19,6 +20,7 @@ from typing import Any
 from rasa.core.channels.socketio import SocketIOOutput
 
 _LANG_CODES = {"de", "en", "tr", "ar", "ru", "uk", "pl"}
+_MODES = {"de", "leicht", "en", "tr", "ar", "ru", "uk", "pl"}
 
 
 def answer_fields(kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -30,6 +32,9 @@ def answer_fields(kwargs: dict[str, Any]) -> dict[str, Any]:
     lang = kwargs.get("lang")
     if isinstance(lang, str) and lang in _LANG_CODES:
         fields["lang"] = lang
+    mode = kwargs.get("mode")
+    if isinstance(mode, str) and mode in _MODES:
+        fields["mode"] = mode
     sources = kwargs.get("sources")
     if isinstance(sources, list):
         fields["sources"] = [
