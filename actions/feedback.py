@@ -61,6 +61,12 @@ def find_answer(events: list[dict[str, Any]], answer_ts: float) -> tuple[dict, s
     return None
 
 
+def _lang_of(event: dict[str, Any]) -> str | None:
+    meta = event.get("metadata") or {}
+    nested = meta.get("metadata") if isinstance(meta.get("metadata"), dict) else {}
+    return str(meta.get("lang") or nested.get("lang") or "") or None
+
+
 class ActionFeedback(Action):
     def name(self) -> str:
         return "action_feedback"
@@ -87,7 +93,7 @@ class ActionFeedback(Action):
             helpful=helpful == "yes",
             intent=intent,
             answer_text=str(event.get("text") or ""),
-            lang=str((event.get("metadata") or {}).get("lang") or "") or None,
+            lang=_lang_of(event),
             comment=comment,
         )
         try:

@@ -58,6 +58,10 @@ INTERRUPTIONS = {
     "bot_challenge",
     "ask_capabilities",
 }
+# Steps aside in any field, question or not (rules in data/rules.yml answer them
+# and the form asks again): a mode switch, a message in another language, a
+# request for a person, feedback. The first two are set by pattern (confidence 1).
+ASIDE = {"switch_language", "other_language", "request_human", "feedback"}
 NO_TOPICS = re.compile(
     r"^(nein|nö|ne|keine?|nichts|nix|egal|überspringen|ueberspringen|weiter|skip|-"
     r"|keine besonderen( themen| wünsche)?|keine (themen|wünsche|wuensche)"
@@ -126,6 +130,8 @@ def extract_fields(tracker: Tracker) -> tuple[dict[str, Any], dict[str, Problem]
     problems: dict[str, Problem] = {}
     if intent in {"cancel", "emergency"} or not text:
         return updates, problems  # handled by rules / the EmergencyPolicy
+    if intent in ASIDE and confidence >= 0.8:
+        return updates, problems
     if text.startswith("/"):  # a button: only yes/no answers carry a value
         return _button_answer(requested, intent), problems
 

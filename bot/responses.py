@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from bot import PROJECT_ROOT
-from bot.knowledge import ENGLISH, FIXED_LANGUAGES, LEICHT, STANDARD, Knowledge
+from bot.knowledge import ENGLISH, FIXED_LANGUAGES, LEICHT, STANDARD, Knowledge, language_of
 
 DOMAIN = PROJECT_ROOT / "domain.yml"
 EMERGENCY = "emergency"
@@ -36,8 +36,12 @@ def emergency_variations(knowledge: Knowledge) -> list[dict[str, Any]]:
     def text(mode: str) -> str:
         return knowledge.answer(EMERGENCY, mode).text
 
+    def meta(mode: str) -> dict[str, str]:
+        # Passed on to the widget like the actions' metadata (bot/web/answer_output.py).
+        return {"lang": language_of(mode), "mode": mode}
+
     variations: list[dict[str, Any]] = [
-        {"condition": [_slot("message_language", code)], "text": text(code)}
+        {"condition": [_slot("message_language", code)], "text": text(code), "metadata": meta(code)}
         for code in FIXED_LANGUAGES
     ]
     for detected in (ENGLISH, "unknown"):
@@ -45,6 +49,7 @@ def emergency_variations(knowledge: Knowledge) -> list[dict[str, Any]]:
             {
                 "condition": [_slot("language", ENGLISH), _slot("message_language", detected)],
                 "text": text(ENGLISH),
+                "metadata": meta(ENGLISH),
             }
         )
     for detected in (STANDARD, "unknown"):
@@ -56,9 +61,10 @@ def emergency_variations(knowledge: Knowledge) -> list[dict[str, Any]]:
                     _slot("message_language", detected),
                 ],
                 "text": text(LEICHT),
+                "metadata": meta(LEICHT),
             }
         )
-    variations.append({"text": text(STANDARD)})
+    variations.append({"text": text(STANDARD), "metadata": meta(STANDARD)})
     return variations
 
 

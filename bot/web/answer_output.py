@@ -26,6 +26,9 @@ _MODES = {"de", "leicht", "en", "tr", "ar", "ru", "uk", "pl"}
 def answer_fields(kwargs: dict[str, Any]) -> dict[str, Any]:
     """The widget's fields from a bot message's metadata (only well-formed values)."""
     fields: dict[str, Any] = {}
+    nested = kwargs.get("metadata")
+    if isinstance(nested, dict):  # a domain response's `metadata:` (utter_emergency)
+        kwargs = {**nested, **kwargs}
     timestamp = kwargs.get("timestamp")
     if isinstance(timestamp, (int, float)):
         fields["answer"] = repr(float(timestamp))
