@@ -42,17 +42,19 @@ _TURKISH_LETTERS = re.compile(r"[ıİğĞşŞ]")
 _POLISH_LETTERS = re.compile(r"[ąęłńśźżĄĘŁŃŚŹŻ]")
 
 
-@lru_cache(maxsize=1)
-def _identifier() -> Any:
+@lru_cache(maxsize=4)
+def _identifier(languages: tuple[str, ...]) -> Any:
+    """A py3langid identifier restricted to `languages` (one per set: restricting
+    is costly, classifying is not)."""
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-    return LanguageIdentifier.from_pickled_model(MODEL_FILE, norm_probs=True)
+    identifier = LanguageIdentifier.from_pickled_model(MODEL_FILE, norm_probs=True)
+    identifier.set_languages(list(languages))
+    return identifier
 
 
 def _classify(text: str, languages: list[str]) -> tuple[str, float]:
-    identifier = _identifier()
-    identifier.set_languages(languages)
-    language, probability = identifier.classify(text)
+    language, probability = _identifier(tuple(languages)).classify(text)
     return str(language), float(probability)
 
 
