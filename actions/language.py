@@ -66,12 +66,14 @@ class ActionOtherLanguage(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        warn_if_possibly_urgent(dispatcher, tracker)
         knowledge = KNOWLEDGE.get()
         written_in = tracker.get_slot("message_language")
         if written_in in FIXED_LANGUAGES:
+            # Its first sentence names 110 and 112, in the user's language: that is
+            # the 110 line for this message (the NLU marks it possibly urgent).
             send(dispatcher, knowledge.answer("other_language", written_in))
             return []
+        warn_if_possibly_urgent(dispatcher, tracker)
         say(dispatcher, tracker, "other_language")
         text = str((tracker.latest_message or {}).get("text") or "")
         for code, pattern in _ASKED_FOR.items():

@@ -16,7 +16,8 @@ slot conditions) answers in the right language when the action server is down:
   and „normale Sprache“.
 
 Intents: a message in Turkish, Arabic, Russian, Ukrainian or Polish becomes
-`other_language` (the fixed short answer in that language); a switch request
+`other_language` (the fixed short answer in that language, which starts with
+110 and 112) and counts as possibly urgent, since the assistant cannot read it; a switch request
 becomes `switch_language` unless the classifier is sure of a topical intent
 („Erklären Sie das Sicherheitsprogramm in leichter Sprache“ stays a question
 about the programme and is answered in Leichte Sprache).
@@ -49,6 +50,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot import language as lang
 from bot.nlu.length_limiter import ORIGINAL_TEXT
+from bot.nlu.urgency_flagger import POSSIBLE, URGENCY_KEY
 
 MESSAGE_LANGUAGE, LANGUAGE, LEICHTE_SPRACHE = "message_language", "language", "leichte_sprache"
 UNKNOWN, ON, OFF = "unknown", "on", "off"
@@ -144,6 +146,14 @@ class LanguageIdentifier(GraphComponent):
             self._set_intent(message, SWITCH_LANGUAGE)
         elif detected in lang.FIXED_ANSWER:
             self._set_intent(message, OTHER_LANGUAGE)
+            # The assistant cannot read this language, so it cannot rule out
+            # danger: such a message counts as possibly urgent, and its fixed
+            # answer starts with 110 and 112 (actions/language.py).
+            urgency = dict(message.get(URGENCY_KEY) or {})
+            if urgency.get("level") != POSSIBLE:
+                urgency["level"] = POSSIBLE
+                urgency["signals"] = [*(urgency.get("signals") or []), "language"]
+                message.set(URGENCY_KEY, urgency, add_to_output=True)
 
     @staticmethod
     def _sure_of_topic(intent: dict[str, Any]) -> bool:
