@@ -426,11 +426,9 @@
       return box;
     }
     const yes = el("button", { type: "button", class: "kc-thumb", "aria-label": texts.yesName }, [
-      el("span", { "aria-hidden": "true" }, ["👍 "]),
       texts.yes,
     ]);
     const no = el("button", { type: "button", class: "kc-thumb", "aria-label": texts.noName }, [
-      el("span", { "aria-hidden": "true" }, ["👎 "]),
       texts.no,
     ]);
     const group = el("div", { class: "kc-feedback-row", role: "group", "aria-label": texts.question }, [
