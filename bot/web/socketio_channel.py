@@ -14,6 +14,9 @@
 - Only the configured website origins (BOT_WEBSITE_ORIGINS) may connect from a
   browser, and the engine refuses packets larger than BOT_MAX_BODY_BYTES.
 
+- Answers go out through `AnswerSocketIOOutput` (bot/web/answer_output.py),
+  which adds each answer's id, language and sources for the widget.
+
 Event names, `/webhooks/socketio` and the `/socket.io` path are Rasa's own.
 credentials.yml names the channel as `bot.web.socketio_channel.SocketIOInput`.
 """
@@ -32,6 +35,7 @@ from sanic import Blueprint
 from bot import settings
 from bot.client_address import client_address
 from bot.web import session_tokens
+from bot.web.answer_output import AnswerSocketIOOutput
 from bot.web.chat_guard import ChatGuard, clean_text
 
 logger = logging.getLogger(__name__)
@@ -122,11 +126,16 @@ class SocketIOInput(rasa_socketio.SocketIOInput):
             if refusal is not None:
                 await emit_text(sid, refusal.text)
                 return
-            output = rasa_socketio.SocketIOOutput(sio, self.bot_message_evt)
+            output = AnswerSocketIOOutput(sio, self.bot_message_evt)
             # No client metadata: it would be stored with the conversation unchecked.
             await on_new_message(UserMessage(text, output, session_id, input_channel=self.name()))
 
         return blueprint
+
+    def get_output_channel(self) -> AnswerSocketIOOutput | None:
+        if self.sio is None:
+            return None
+        return AnswerSocketIOOutput(self.sio, self.bot_message_evt)
 
 
 async def _maybe_await(value: Any) -> None:
