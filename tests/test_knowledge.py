@@ -46,6 +46,8 @@ NOT_FACTS = {
     "25": "example of a group size in the form's hints (“zum Beispiel 25”)",
     "+49": "Germany's country code in the hint on how to write a phone number",
     "2.000": "the chat's technical message-length limit (bot/web/chat_guard.py)",
+    "2": "the two Sachgebiete, written as a digit in Leichte Sprache (“hat 2 Bereiche”)",
+    "3": "the three aims of the Sicherheitsprogramm, as a digit in Leichte Sprache",
     "name@example.org": "example address in a reserved example domain (RFC 2606)",
 }
 PHONE = re.compile(r"(?<!\d)\d[\d \t/-]{4,}\d(?!\d)")
@@ -71,6 +73,18 @@ def _strings(value: object) -> list[str]:
     if isinstance(value, list):
         return [s for v in value for s in _strings(v)]
     return []
+
+
+def _neutral(value: object) -> object:
+    """Run-time values (reference, dates, limits) as placeholders without digits:
+    they are not part of what the knowledge file states."""
+    if isinstance(value, dict):
+        return {k: _neutral(v) for k, v in value.items()}
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float, str)):
+        return "WERT"
+    return value
 
 
 def _code_texts(path: Path) -> list[str]:
@@ -102,7 +116,11 @@ def said_texts() -> dict[str, list[str]]:
     texts = {
         # The answers rendered (their templates hold list indexes, no text).
         "bot/knowledge.yml": _strings({**knowledge.data, "answers": None})
-        + [knowledge.answer(name).text for name in knowledge.answer_names()],
+        + [
+            knowledge.answer(name, mode, **_neutral(SAMPLE_EXTRAS)).text
+            for name in knowledge.answer_names()
+            for mode in knowledge.modes_of(name)
+        ],
         "domain.yml": _strings(domain.get("responses")),
         "bot/web/chat_guard.py (rendered)": [RATE_LIMITED_TEXT, too_long_text(2000)],
     }
