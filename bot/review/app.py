@@ -31,7 +31,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import PROJECT_ROOT
-from bot.review import auth, charts, models, queries
+from bot.review import auth, charts, models, queries, views
 from bot.review.privacy import mask, mask_email, mask_phone
 
 HERE = Path(__file__).resolve().parent
@@ -624,6 +624,19 @@ def create_app(
                 "open_visitor_requests": data.open_requests,
             }
         )
+
+    # Pages in their own modules (bot/review/views/).
+    views.register(
+        app,
+        views.Context(
+            render=render,
+            db=db,
+            redirect=redirect,
+            intents=intents,
+            messages=MESSAGES,
+            audit_labels=AUDIT_LABELS,
+        ),
+    )
 
     app.ctx.engine = eng
     return app
