@@ -33,6 +33,7 @@ from sanic.response import HTTPResponse
 from bot import PROJECT_ROOT
 from bot.review import auth, charts, models, queries, views
 from bot.review.privacy import mask, mask_email, mask_phone
+from bot.review.views import analytics
 
 HERE = Path(__file__).resolve().parent
 logger = logging.getLogger(__name__)
@@ -374,6 +375,7 @@ def create_app(
             chart_fallback=charts.share_bar(
                 data.fallback_messages, data.messages, "Anteil nicht verstandener Nachrichten"
             ),
+            **await db(analytics.template_context),
         )
 
     # --- conversations ---------------------------------------------------------------
