@@ -49,15 +49,6 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 1 if errors else 0
 
 
-def cmd_train(args: argparse.Namespace) -> int:
-    import subprocess
-
-    return subprocess.call(
-        _rasa("train", "--fixed-model-name", "current", "--out", "models", "--force"),
-        cwd=PROJECT_ROOT,
-    )
-
-
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """Blind evaluation with the report in docs/ and the quality gate."""
     from bot.evaluation import gate, report
@@ -124,7 +115,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     va.add_argument("--skip-rasa", action="store_true", help="skip `rasa data validate`")
     va.set_defaults(func=cmd_validate)
-    sub.add_parser("train", help="retrain the model (always)").set_defaults(func=cmd_train)
 
     ev = sub.add_parser("evaluate", help="blind evaluation, report in docs/, quality gate")
     ev.add_argument("--model", default=str(PROJECT_ROOT / "models" / "current.tar.gz"))
@@ -146,12 +136,17 @@ def build_parser() -> argparse.ArgumentParser:
     from bot.review.commands import add_subcommands as add_review_subcommands
 
     add_review_subcommands(sub)  # user, retention, export, review, bench-review
+
+    from bot.maintenance.commands import add_subcommands as add_maintenance_subcommands
+
+    add_maintenance_subcommands(sub)  # train, data add-corrections, compare, reload
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     args = build_parser().parse_args(argv)
+    args.invoked_from = Path.cwd()  # file arguments are relative to where `bot` was called
     os.chdir(PROJECT_ROOT)
     return int(args.func(args) or 0)
 
