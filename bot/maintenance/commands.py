@@ -30,6 +30,12 @@ def _echo(text: str) -> None:
     print(text, flush=True)
 
 
+def _quiet() -> None:
+    from bot.maintenance.quiet import hide_library_warnings
+
+    hide_library_warnings()
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from bot.maintenance.training import TrainingFailed, train
 
@@ -42,6 +48,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_add_corrections(args: argparse.Namespace) -> int:
+    _quiet()
     from bot.maintenance.corrections import add_corrections
     from bot.review import models
 
@@ -51,6 +58,7 @@ def cmd_add_corrections(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
+    _quiet()
     from bot.maintenance.compare import compare, print_comparison
 
     old, new = _path(args, args.old), _path(args, args.new)
@@ -64,6 +72,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_reload(args: argparse.Namespace) -> int:
+    _quiet()
     from bot.maintenance.reload import reload, server_urls
 
     project = Project.at(_path(args, args.project) if args.project else None)

@@ -31,7 +31,6 @@ import os
 import re
 import sys
 import time
-import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +38,7 @@ from typing import TextIO
 
 from bot import PROJECT_ROOT
 from bot.maintenance.project import Project
+from bot.maintenance.quiet import hide_library_warnings
 
 STATE_FILE = ".training.json"
 TEMP_NAME = "current-training"
@@ -202,7 +202,7 @@ def train(project: Project, force: bool = False, echo: Echo = print) -> TrainRes
         echo("Rasa retrains what depends on these files and restores the rest from its cache.")
 
     os.environ["RASA_TELEMETRY_ENABLED"] = "false"  # nothing may leave the machine
-    _hide_deprecation_warnings()
+    hide_library_warnings()
     from rasa.model_training import train as rasa_train
     from rasa.utils.common import configure_logging_and_warnings
     from rasa.utils.log_utils import configure_structlog
@@ -244,22 +244,6 @@ def train(project: Project, force: bool = False, echo: Echo = print) -> TrainRes
     if progress.restored:
         echo("From Rasa's cache (unchanged): " + ", ".join(progress.restored))
     return TrainResult(current, True, progress.trained, progress.restored, seconds)
-
-
-def _hide_deprecation_warnings() -> None:
-    """Rasa's dependencies warn about their own deprecated APIs (and re-add
-    filters for them while importing), scikit-learn about its own dtypes;
-    Rasa's warnings about the training data (UserWarning) stay visible."""
-    show = warnings.showwarning
-
-    def showwarning(message, category, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
-        library = "/sklearn/" in str(args[0] if args else kwargs.get("filename", ""))
-        if not library and not issubclass(
-            category, (DeprecationWarning, PendingDeprecationWarning)
-        ):
-            show(message, category, *args, **kwargs)
-
-    warnings.showwarning = showwarning
 
 
 class TrainingFailed(RuntimeError):
