@@ -33,6 +33,7 @@ from bot.review.privacy import mask
 
 Echo = Callable[[str], None]
 PERSONAL = "contains what looks like an e-mail address or phone number"
+EMPTY = "no text left after cleaning"
 
 
 def actor() -> str:
@@ -50,15 +51,31 @@ class Outcome:
     refused: list[tuple[labels.Pending, str]] = field(default_factory=list)
 
     def marks(self, project: Project) -> list[tuple[int, str, str]]:
+        """What the review app shows (in German) about each label."""
         target = training_data.file_of_intents(project.nlu_dir)
         marks = [
             (p.event_id, labels.EXPORTED, project.relative(target.get(p.intent, project.nlu_dir)))
             for p in self.added
         ]
-        marks += [(p.event_id, labels.EXPORTED, "already in the training data")
+        marks += [(p.event_id, labels.EXPORTED, "stand schon in den Trainingsdaten")
                   for p in self.duplicates]
-        marks += [(p.event_id, labels.REFUSED, why) for p, why in self.refused]
+        marks += [(p.event_id, labels.REFUSED, german(why)) for p, why in self.refused]
         return marks
+
+
+def german(why: str) -> str:
+    """A refusal reason for the press office."""
+    if why.startswith("already an example of"):
+        return "steht in den Trainingsdaten schon unter einem anderen Intent " + why.split()[-1]
+    if why.startswith("near duplicate of a blind test message"):
+        return "fast gleich einer Nachricht der Testsätze (diese dürfen nie Trainingsdaten werden)"
+    if why == PERSONAL:
+        return "enthält eine E-Mail-Adresse oder Telefonnummer"
+    if why == EMPTY:
+        return "kein Text übrig (nur Satzzeichen)"
+    if why.startswith("no training file"):
+        return "für diesen Intent gibt es keine Trainingsdatei"
+    return why
 
 
 def plan(project: Project, waiting: list[labels.Pending]) -> Outcome:
@@ -86,7 +103,7 @@ def plan(project: Project, waiting: list[labels.Pending]) -> Outcome:
     outcome.refused = [(take(t, i), why) for t, i, why in result.refused]
     outcome.refused += [(p, PERSONAL) for p in personal]
     # Texts that clean to nothing (only punctuation) are skipped by the planner.
-    outcome.refused += [(p, "no text left after cleaning") for ps in by_key.values() for p in ps]
+    outcome.refused += [(p, EMPTY) for ps in by_key.values() for p in ps]
     return outcome
 
 

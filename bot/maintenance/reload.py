@@ -175,6 +175,8 @@ def reload(
                     echo(f"{prefix}: old model {old} loaded again.")
                 except ReloadError as exc:
                     echo(f"{prefix}: could not load the old model again: {exc}")
+            if number < len(urls):
+                echo(f"The other {len(urls) - number} server(s) were left unchanged.")
             return 1
         echo(f"{prefix}: live after {time.monotonic() - start:.1f} s; answers with the new "
              "model and predicts the next action of a conversation.")
