@@ -212,7 +212,7 @@ def candidates(
                 e.c.id.not_in(sa.select(m.training_status.c.event_id)),
                 sa.or_(*chosen),
             )
-            .order_by(e.c.id.desc())
+            .order_by(e.c.timestamp.desc(), e.c.id.desc())
             .limit(limit)
         ).all()
     messages = [message_from(row) for row in rows]
