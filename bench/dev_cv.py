@@ -127,14 +127,16 @@ def main() -> None:
     texts, intents, everyday = load()
     print(f"{len(texts)} training examples; lexical detector ...", flush=True)
     lexical = lexical_results(texts)
-    for model_cfg in ({"model": "svm", "C": 1.0}, {"model": "logreg", "C": 20.0}):
+    for model_cfg in ({"model": "svm"},):
         labels, proba, scores, thresholds = out_of_fold(texts, intents, model_cfg)
         print(f"-- {model_cfg} ({time.time() - start:.0f} s)", flush=True)
         base = UrgencyFlagger.get_default_config()
-        for high, low, fallback in itertools.product((0.3, 0.4, 0.5, 0.6), (0.15, 0.2), (0.3,)):
-            cfg = {**base, "intent_urgent_confidence": high, "intent_possible_confidence": low}
-            row = report(f"intent>={high} possible>={low} fallback {fallback}", texts, intents,
-                         everyday, labels, proba, scores, thresholds, lexical, cfg, fallback)
+        grid = itertools.product((0.5, 0.6, 0.7), (0.2, 0.3), (0.0, 0.1, 0.2, 0.3))
+        for high, low, support in grid:
+            cfg = {**base, "intent_urgent_confidence": high, "intent_possible_confidence": low,
+                   "detector_support": support}
+            row = report(f"intent>={high} possible>={low} detector support {support}", texts,
+                         intents, everyday, labels, proba, scores, thresholds, lexical, cfg, 0.3)
             print({k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()})
 
 

@@ -81,6 +81,8 @@ def _insert(lines: list[str], intent: str, texts: list[str], comment: str | None
     block = [f"- intent: {intent}", "  examples: |", *(f"    - {t}" for t in texts)]
     if comment:
         block.insert(0, f"# {comment}")
+        if last_block is not None and last_block > 0 and lines[last_block - 1] == block[0]:
+            comment = None  # the intent's last block is already under this comment
     if last_block is None:
         return [*lines, "", *block] if len(lines) > 2 else [*lines, *block]
     start = next(i for i in range(last_block + 1, len(lines)) if _EXAMPLES_LINE.match(lines[i]))

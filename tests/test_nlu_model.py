@@ -51,13 +51,22 @@ def message(text: str, intent: str, emergency_confidence: float, score: float) -
     return msg
 
 
-def test_the_detector_alone_overrides_a_misclassified_intent(flagger) -> None:
-    # The classifiers both say "harmless"; the lexical detector finds a knife threat.
-    msg = message("jemand bedroht mich gerade mit einem messer", "ask_respect", 0.01, 0.05)
+def test_the_detector_overrides_a_misclassified_intent(flagger) -> None:
+    # The intent classifier says "respect toward officers", the urgency model is
+    # unsure (below its thresholds); the lexical detector finds a knife threat now.
+    msg = message("jemand bedroht mich gerade mit einem messer", "ask_respect", 0.01, 0.25)
     flagger.process([msg])
     assert msg.get(INTENT)["name"] == "emergency"
     assert msg.get("urgency")["signals"] == ["detector"]
     assert msg.get("urgency")["classifier_intent"] == "ask_respect"
+
+
+def test_danger_words_both_models_find_implausible_get_the_110_line(flagger) -> None:
+    msg = message("mein posteingang explodiert gerade", "out_of_scope", 0.01, 0.02)
+    flagger.process([msg])
+    assert msg.get(INTENT)["name"] == "out_of_scope"
+    assert msg.get("urgency")["level"] == "possible"
+    assert msg.get("urgency")["signals"] == ["detector"]
 
 
 def test_the_urgency_model_alone_raises_the_alarm(flagger) -> None:
@@ -68,7 +77,7 @@ def test_the_urgency_model_alone_raises_the_alarm(flagger) -> None:
 
 
 def test_the_intent_classifier_alone_raises_the_alarm_even_below_the_fallback(flagger) -> None:
-    msg = message("er ist wieder da und steht im flur", "nlu_fallback", 0.45, 0.1)
+    msg = message("er ist wieder da und steht im flur", "nlu_fallback", 0.65, 0.1)
     flagger.process([msg])
     assert msg.get(INTENT)["name"] == "emergency"
     assert msg.get("urgency")["signals"] == ["intent"]

@@ -71,9 +71,9 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
     def get_default_config() -> dict[str, Any]:
         return {
             "model": "svm",
-            "C": 1.0,
+            "C": 3.0,
             "class_weight": None,
-            "char_ngram_range": [2, 5],
+            "char_ngram_range": [1, 4],
             "word_ngram_range": [1, 2],
             "ranking_length": 10,
             "random_seed": 2024,

@@ -1,7 +1,8 @@
 """Sparse text features and linear models shared by the project's classifiers.
 
-Character n-grams inside word boundaries carry German compounds, inflections
-and typos ("Wohnungseinbruch", "einbrescher"); word uni- and bigrams carry
+Character 1-4-grams inside word boundaries (chosen by cross-validation on
+the training data, bench/dev_cv.py) carry German compounds, inflections and
+typos ("Wohnungseinbruch", "einbrescher"); word uni- and bigrams carry
 phrases ("nicht mehr", "liegt im"). Both are TF-IDF weighted with sublinear
 term frequency. Texts are folded first (lower case, ä -> ae, ß -> ss), so
 "schlägt" and "schlaegt" are the same word. The models are scikit-learn
@@ -44,7 +45,7 @@ def prepare(texts: Iterable[str]) -> list[str]:
 
 def vectorizer(config: dict[str, Any]) -> FeatureUnion:
     """TF-IDF over character n-grams (within words) and word n-grams."""
-    char_min, char_max = config.get("char_ngram_range", (2, 5))
+    char_min, char_max = config.get("char_ngram_range", (1, 4))
     word_min, word_max = config.get("word_ngram_range", (1, 2))
     return FeatureUnion(
         [

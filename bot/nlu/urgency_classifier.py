@@ -70,8 +70,8 @@ class UrgencyClassifier(GraphComponent):
     def get_default_config() -> dict[str, Any]:
         return {
             "urgent_intent": "emergency",
-            "C": 1.0,
-            "char_ngram_range": [2, 5],
+            "C": 3.0,
+            "char_ngram_range": [1, 4],
             "word_ngram_range": [1, 2],
             "max_false_alarms": 0.01,
             "max_possible": 0.05,

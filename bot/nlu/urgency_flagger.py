@@ -2,11 +2,17 @@
 
 No single component decides alone. Any of these raises the alarm:
 
-- the intent classifier ranks `emergency` first with enough confidence
-  (even when the FallbackClassifier found it too unsure to name an intent),
+- the intent classifier gives `emergency` enough confidence (even when the
+  FallbackClassifier found it too unsure to name an intent),
 - the dedicated urgency classifier (`UrgencyClassifier`) scores the message
   above its urgent threshold,
-- the deterministic lexical detector (`bot/urgency.py`) finds danger now.
+- the deterministic lexical detector (`bot/urgency.py`) finds danger now and
+  at least one learned model finds that plausible; when both find it
+  implausible (figurative words: "mein Posteingang explodiert"), the answer
+  starts with the 110 line instead.
+
+Lower scores of either model make a message possibly urgent. The thresholds
+were chosen by cross-validation on the training data (bench/dev_cv.py).
 
 The result is one of three levels, stored under `urgency` with the signals
 that fired, so the review app can show why 110 was answered:
@@ -92,8 +98,15 @@ def decide(
             urgent_signals.append("urgency_model")
         elif score >= model["possible_threshold"]:
             possible_signals.append("urgency_model")
-    if lexical.urgent:
+    supported = intent_confidence >= config["detector_support"] or (
+        score is not None and score >= config["detector_support"]
+    )
+    if lexical.urgent and (supported or score is None):
         urgent_signals.append("detector")
+    elif lexical.urgent:
+        # Danger words that both learned models find implausible (a figurative
+        # "explodiert", a kitchen knife): the 110 line, not the emergency answer.
+        possible_signals.append("detector")
     elif lexical.reasons and set(lexical.suppressed_by) <= {"perfect"}:
         # Danger words in the perfect tense with no time: it may be going on.
         possible_signals.append("detector")
@@ -119,8 +132,11 @@ class UrgencyFlagger(GraphComponent):
             "emergency_intent": "emergency",
             # The intent classifier's `emergency` confidence that raises the alarm,
             # and the one that makes a message possibly urgent.
-            "intent_urgent_confidence": 0.4,
+            "intent_urgent_confidence": 0.6,
             "intent_possible_confidence": 0.2,
+            # The lexical detector's finding is urgent when either learned model
+            # gives the message at least this much; below, it gets the 110 line.
+            "detector_support": 0.2,
         }
 
     def __init__(self, config: dict[str, Any], detector: UrgencyDetector) -> None:
