@@ -11,6 +11,7 @@ import os
 import sys
 from pathlib import Path
 
+from bot.evaluation.blind import BlindSetChanged
 from bot.maintenance import project as project_mod
 from bot.maintenance.project import Project
 
@@ -54,7 +55,11 @@ def cmd_add_corrections(args: argparse.Namespace) -> int:
 
     project = _project(args)
     eng = models.engine(args.database_url)
-    return add_corrections(project, eng, yes=args.yes, dry_run=args.dry_run, echo=_echo)
+    try:
+        return add_corrections(project, eng, yes=args.yes, dry_run=args.dry_run, echo=_echo)
+    except BlindSetChanged as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return 1
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -67,7 +72,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
             print(f"ERROR: no model file {path}", file=sys.stderr)
             return 1
     project = _project(args)
-    print_comparison(compare(old, new, project), old, new, project, echo=_echo)
+    try:
+        result = compare(old, new, project)
+    except BlindSetChanged as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return 1
+    print_comparison(result, old, new, project, echo=_echo)
     return 0
 
 

@@ -54,7 +54,8 @@ def add_form_run(eng: sa.engine.Engine, sender: str, outcome: str, start: float)
         conn.execute(models.events.insert(), rows)
 
 
-def test_shares_form_runs_and_corrections(engine: sa.engine.Engine) -> None:
+def test_shares_form_runs_and_corrections(any_engine: sa.engine.Engine) -> None:
+    engine = any_engine
     now = time.time()
     add_conversation(engine, "ok", [Msg("Hallo")], now - 3600)
     add_conversation(engine, "fb", [Msg("Hä?", intent="nlu_fallback", action="action_fallback")],

@@ -47,7 +47,8 @@ def _group_ids(page: str, text: str) -> list[int]:
     raise AssertionError(f"no group shows {text!r}")
 
 
-def test_lists_unsure_messages_with_their_reasons(engine: sa.engine.Engine) -> None:
+def test_lists_unsure_messages_with_their_reasons(any_engine: sa.engine.Engine) -> None:
+    engine = any_engine
     add_conversation(engine, "c-sure", [SURE])
     add_conversation(engine, "c-fallback", [
         Msg("Kann die 7b mal vorbeischauen?", intent="nlu_fallback", confidence=0.3,
@@ -86,7 +87,8 @@ def test_lists_unsure_messages_with_their_reasons(engine: sa.engine.Engine) -> N
     assert inbox.proposals(fallback) == ["request_visitor_group", "greet"]
 
 
-def test_similar_texts_form_one_group_newest_first(engine: sa.engine.Engine) -> None:
+def test_similar_texts_form_one_group_newest_first(any_engine: sa.engine.Engine) -> None:
+    engine = any_engine
     unsure = dict(intent="nlu_fallback", confidence=0.2)
     add_conversation(engine, "g-1", [Msg("Wann hat die Pressestelle offen?", **unsure)], 1000.0)
     add_conversation(engine, "g-2", [Msg("Wann hat die Verkehrswacht offen?", **unsure)], 2000.0)

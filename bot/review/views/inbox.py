@@ -177,8 +177,11 @@ def _json_text(conn: sa.engine.Connection, *keys: str | int) -> sa.sql.ColumnEle
 
 def _json_length(conn: sa.engine.Connection, *keys: str | int) -> sa.sql.ColumnElement:
     pg, path = _path(conn, *keys)
-    if pg:
-        return sa.literal_column(f"json_array_length(CAST(events.data AS json) #> '{path}')")
+    if pg:  # json_array_length fails on a JSON null: ask for the type first
+        value = f"(CAST(events.data AS json) #> '{path}')"
+        return sa.literal_column(
+            f"CASE WHEN json_typeof({value}) = 'array' THEN json_array_length({value}) END"
+        )
     return sa.func.json_array_length(e.c.data, path)
 
 
