@@ -387,3 +387,11 @@ def test_the_cli_lists_the_maintainers_commands() -> None:
         build_parser().parse_args(["--help"])
     for command in ("train", "data", "compare", "reload", "evaluate", "validate"):
         assert command in buffer.getvalue()
+
+
+def test_a_change_no_citizen_would_notice_is_not_listed() -> None:
+    # intent emergency is the emergency answer whatever the urgency level says
+    assert compare.outcome(Prediction("emergency", "possible")) == compare.outcome(
+        Prediction("emergency", "urgent"))
+    assert compare.outcome(Prediction("report_crime", "none")) != compare.outcome(
+        Prediction("report_crime", "possible"))

@@ -89,7 +89,7 @@ def compare(old: Path, new: Path, project: Project) -> Comparison:
     changes = [
         Change(item, a, b)
         for item, a, b in zip(kept, old_predictions, new_predictions, strict=True)
-        if a != b
+        if outcome(a) != outcome(b)
     ]
     order = {WORSE: 0, BETTER: 1, DIFFERENT: 2}
     changes.sort(key=lambda c: (order[c.verdict], c.item.source, c.item.kind))
@@ -102,6 +102,11 @@ def compare(old: Path, new: Path, project: Project) -> Comparison:
         excluded=len(excluded),
         scored=len(kept),
     )
+
+
+def outcome(p: Prediction) -> tuple[str, bool, bool]:
+    """What a citizen would notice: the intent's answer, the emergency answer, the 110 line."""
+    return (p.intent, p.emergency, p.line)
 
 
 def _outcome(p: Prediction) -> str:
