@@ -7,7 +7,10 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import KNOWLEDGE, latest_intent, send, warn_if_possibly_urgent
+from actions.common import KNOWLEDGE, latest_intent, say, warn_if_possibly_urgent
+
+# Answers that are not topics of their own: never chosen by an intent name.
+_NOT_BY_INTENT = {"emergency", "other_language", "possible_danger", "fallback"}
 
 
 class ActionAnswer(Action):
@@ -22,8 +25,9 @@ class ActionAnswer(Action):
         warn_if_possibly_urgent(dispatcher, tracker)
         knowledge = KNOWLEDGE.get()
         intent = latest_intent(tracker)
-        topic = intent if intent and knowledge.has_answer(intent) else "fallback"
-        send(dispatcher, knowledge.answer(topic))
+        usable = intent and knowledge.has_answer(intent) and intent not in _NOT_BY_INTENT
+        topic = intent if usable else "fallback"
+        say(dispatcher, tracker, topic, feedback=topic != "greet")
         return []
 
 
@@ -37,5 +41,5 @@ class ActionFallback(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         warn_if_possibly_urgent(dispatcher, tracker)
-        send(dispatcher, KNOWLEDGE.get().answer("fallback"))
+        say(dispatcher, tracker, "fallback")
         return []

@@ -8,6 +8,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.common import say
+
 PAUSED_FORM_SLOT = "paused_form"
 
 
@@ -23,14 +25,5 @@ class ActionOfferResume(Action):
         form = tracker.active_loop.get("name")
         if not form:
             return []
-        dispatcher.utter_message(
-            text=(
-                "Ihre Besucheranfrage ist noch nicht abgeschickt. Möchten Sie sie "
-                "später fortsetzen oder verwerfen?"
-            ),
-            buttons=[
-                {"title": "Anfrage fortsetzen", "payload": "/affirm"},
-                {"title": "Anfrage verwerfen", "payload": "/cancel"},
-            ],
-        )
+        say(dispatcher, tracker, "resume_offer", feedback=False)
         return [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet(PAUSED_FORM_SLOT, form)]

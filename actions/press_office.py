@@ -1,4 +1,5 @@
-"""The press-office answer, which depends on the office hours right now."""
+"""Answers that depend on the press office's hours right now: the press-office
+answer and the honest answer to „Ich möchte mit einem Menschen sprechen“."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import holidays
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import KNOWLEDGE, send, warn_if_possibly_urgent
+from actions.common import KNOWLEDGE, say, warn_if_possibly_urgent
 from bot.knowledge import OfficeHours
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -34,6 +35,7 @@ class ActionPressOffice(Action):
     """Press office contact: phone and fax; outside the hours, who handles press work."""
 
     clock: Callable[[], dt.datetime] = staticmethod(now_in_berlin)
+    answer_prefix = "ask_press_office"
 
     def name(self) -> str:
         return "action_press_office"
@@ -42,10 +44,16 @@ class ActionPressOffice(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         warn_if_possibly_urgent(dispatcher, tracker)
-        knowledge = KNOWLEDGE.get()
-        is_open = is_office_open(self.clock(), knowledge.office_hours)
-        send(
-            dispatcher,
-            knowledge.answer("ask_press_office_open" if is_open else "ask_press_office_closed"),
-        )
+        is_open = is_office_open(self.clock(), KNOWLEDGE.get().office_hours)
+        say(dispatcher, tracker, f"{self.answer_prefix}_{'open' if is_open else 'closed'}")
         return []
+
+
+class ActionRequestHuman(ActionPressOffice):
+    """„Ich möchte mit einem Menschen sprechen“: this chat is automated; the press
+    office's phone and hours, open now or not; 110 for danger now. Nothing else."""
+
+    answer_prefix = "request_human"
+
+    def name(self) -> str:
+        return "action_request_human"

@@ -4,6 +4,8 @@ Slots are filled by `ValidateVisitorGroupForm` from the latest message (custom
 slot mappings), so several fields can come in one message ("Wir sind 24
 Schüler, Kontakt: berg@beispiel.de") and any field can be corrected at the
 summary ("die Gruppengröße ist 25"). The parsers live in bot/visitors/parsing.py.
+Every text (questions, problems, summary) comes from bot/knowledge.yml in the
+user's mode: standard German, Leichte Sprache or English.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import KNOWLEDGE, latest_intent, warn_if_possibly_urgent
+from actions.common import KNOWLEDGE, latest_intent, mode, say, warn_if_possibly_urgent
 from actions.press_office import now_in_berlin
 from bot import db, settings
 from bot.visitors import parsing, store
@@ -56,19 +58,25 @@ INTERRUPTIONS = {
     "bot_challenge",
     "ask_capabilities",
 }
+# Steps aside in any field, question or not (rules in data/rules.yml answer them
+# and the form asks again): a mode switch, a message in another language, a
+# request for a person, feedback. The first two are set by pattern (confidence 1).
+ASIDE = {"switch_language", "other_language", "request_human", "feedback"}
 NO_TOPICS = re.compile(
     r"^(nein|nö|ne|keine?|nichts|nix|egal|überspringen|ueberspringen|weiter|skip|-"
-    r"|keine besonderen( themen| wünsche)?|keine (themen|wünsche|wuensche))\b",
+    r"|keine besonderen( themen| wünsche)?|keine (themen|wünsche|wuensche)"
+    r"|none|no|nothing|no particular topics?)\b",
     re.I,
 )
 # Words that name the field a correction is about.
 CORRECTIONS: list[tuple[str, str]] = [
-    ("group_size", r"gruppengr(ö|oe)(ß|ss)e|anzahl|personenzahl|teilnehmer\w*|personen|leute"),
-    ("contact", r"e-?mail|mail|telefon\w*|handy|nummer|rufnummer"),
-    ("visit_date", r"datum|termin|wunschtermin|tag|zeitraum|wann"),
-    ("contact_name", r"ansprechp\w*|kontaktperson|name|ansprechpartner\w*"),
-    ("group_name", r"gruppe\b|gruppenname|klasse|verein|schule"),
-    ("topics", r"themen?|interessen?"),
+    ("group_size", r"gruppengr(ö|oe)(ß|ss)e|anzahl|personenzahl|teilnehmer\w*|personen|leute"
+     r"|group size|number of people|people"),
+    ("contact", r"e-?mail|mail|telefon\w*|handy|nummer|rufnummer|phone"),
+    ("visit_date", r"datum|termin|wunschtermin|tag|zeitraum|wann|date"),
+    ("contact_name", r"ansprechp\w*|kontaktperson|name|ansprechpartner\w*|contact person"),
+    ("group_name", r"gruppe\b|gruppenname|klasse|verein|schule|group\b|class\b"),
+    ("topics", r"themen?|interessen?|topics?"),
 ]
 NONE_TEXT = "keine Angabe"
 
@@ -100,8 +108,8 @@ class ValidateVisitorGroupForm(FormValidationAction):
         warn_if_possibly_urgent(dispatcher, tracker)
         updates, problems = extract_fields(tracker)
         events: list[EventType] = [SlotSet(name, value) for name, value in updates.items()]
-        for message in problems.values():
-            dispatcher.utter_message(text=message)
+        for problem in problems.values():
+            say(dispatcher, tracker, problem.code, feedback=False, **dict(problem.params))
         requested = tracker.get_slot("requested_slot")
         if problems and requested and requested not in updates:
             # An answer was given but is not usable: ask the same question again.
@@ -111,7 +119,7 @@ class ValidateVisitorGroupForm(FormValidationAction):
         return events
 
 
-def extract_fields(tracker: Tracker) -> tuple[dict[str, Any], dict[str, str]]:
+def extract_fields(tracker: Tracker) -> tuple[dict[str, Any], dict[str, Problem]]:
     """Slot updates and problems (by slot) found in the latest user message."""
     message = tracker.latest_message or {}
     text = (message.get("text") or "").strip()
@@ -119,9 +127,11 @@ def extract_fields(tracker: Tracker) -> tuple[dict[str, Any], dict[str, str]]:
     confidence = (message.get("intent") or {}).get("confidence") or 0.0
     requested = tracker.get_slot("requested_slot")
     updates: dict[str, Any] = {}
-    problems: dict[str, str] = {}
+    problems: dict[str, Problem] = {}
     if intent in {"cancel", "emergency"} or not text:
         return updates, problems  # handled by rules / the EmergencyPolicy
+    if intent in ASIDE and confidence >= 0.8:
+        return updates, problems
     if text.startswith("/"):  # a button: only yes/no answers carry a value
         return _button_answer(requested, intent), problems
 
@@ -131,7 +141,7 @@ def extract_fields(tracker: Tracker) -> tuple[dict[str, Any], dict[str, str]]:
         elif intent == "deny":
             updates["consent"] = False
         elif intent not in INTERRUPTIONS:
-            problems["consent"] = "Bitte antworten Sie mit „Ja“ oder „Nein“."
+            problems["consent"] = Problem("form_consent_retry")
         return updates, problems
     if tracker.get_slot("consent") is not True:
         return updates, problems
@@ -144,14 +154,9 @@ def extract_fields(tracker: Tracker) -> tuple[dict[str, Any], dict[str, str]]:
         target = _correction_target(text)
         if target is None:
             if intent == "deny":
-                problems["confirmed"] = (
-                    "Was möchten Sie ändern? Schreiben Sie zum Beispiel „Die Gruppengröße "
-                    "ist 25“ oder „Das Datum ist der 15.3.“."
-                )
+                problems["confirmed"] = Problem("form_change_what")
             elif intent not in INTERRUPTIONS:
-                problems["confirmed"] = (
-                    "Bitte bestätigen Sie mit „Ja“ oder nennen Sie, was ich ändern soll."
-                )
+                problems["confirmed"] = Problem("form_confirm_retry")
             return updates, problems
         text = _correction_value(text)
         updates["confirmed"] = None
@@ -211,10 +216,7 @@ def _structured(text: str, target: str | None, updates: dict, problems: dict) ->
     elif target == "contact":
         problem = email if isinstance(email, Problem) else phone
         problems["contact"] = (
-            problem.message
-            if isinstance(problem, Problem)
-            else "Bitte nennen Sie eine E-Mail-Adresse oder eine Telefonnummer, unter der "
-            "die Pressestelle Sie erreichen kann."
+            problem if isinstance(problem, Problem) else Problem("problem_contact_missing")
         )
 
     minimum, maximum = _limits()
@@ -222,7 +224,7 @@ def _structured(text: str, target: str | None, updates: dict, problems: dict) ->
     if isinstance(size, int):
         updates["group_size"] = size
     elif isinstance(size, Problem) and target == "group_size":
-        problems["group_size"] = size.message
+        problems["group_size"] = size
 
     if target == "visit_date" or parsing.mentions_date(text):
         date = parsing.parse_visit_date(text, _today())
@@ -234,10 +236,7 @@ def _structured(text: str, target: str | None, updates: dict, problems: dict) ->
             )
         elif target == "visit_date":
             problems["visit_date"] = (
-                date.message
-                if isinstance(date, Problem)
-                else "Dieses Datum habe ich nicht verstanden. Nennen Sie bitte einen Tag wie "
-                "„15.3.“ oder „nächsten Dienstag“ oder einen Zeitraum wie „Mitte April“."
+                date if isinstance(date, Problem) else Problem("problem_date_unknown")
             )
 
 
@@ -273,7 +272,9 @@ def _correction_target(text: str) -> str | None:
 
 def _correction_value(text: str) -> str:
     """'die Gruppengröße ist 25' -> '25' (the part after ist/sind/auf/:)."""
-    parts = re.split(r"\b(?:ist|sind|lautet|auf|soll|sollen|bitte)\b|:|=", text, maxsplit=1)
+    parts = re.split(
+        r"\b(?:ist|sind|lautet|auf|soll|sollen|bitte|is|are|should be|to)\b|:|=", text, maxsplit=1
+    )
     value = parts[1] if len(parts) > 1 else text
     return re.sub(r"^\s*(der|die|das|den|nun|jetzt|doch)\s+", "", value).strip() or text
 
@@ -286,22 +287,7 @@ class ActionAskConsent(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
         warn_if_possibly_urgent(dispatcher, tracker)
-        days = settings.retention_days()
-        purpose = KNOWLEDGE.get().fact_text("press_office_public_relations")
-        dispatcher.utter_message(
-            text=(
-                f"Gern nehme ich Ihre Anfrage auf. {purpose} "
-                "Dafür frage ich nach dem Namen der Gruppe, einer Ansprechperson, einer "
-                "E-Mail-Adresse oder Telefonnummer, der Personenzahl, dem Wunschtermin und "
-                "Themen. Diese Angaben werden gespeichert und nur zur Bearbeitung Ihrer Anfrage "
-                f"an die Pressestelle weitergegeben; der Chatverlauf wird nach {days} Tagen "
-                "gelöscht. Sind Sie damit einverstanden?"
-            ),
-            buttons=[
-                {"title": "Ja, einverstanden", "payload": "/affirm"},
-                {"title": "Nein", "payload": "/deny"},
-            ],
-        )
+        say(dispatcher, tracker, "form_consent", feedback=False, days=settings.retention_days())
         return []
 
 
@@ -314,24 +300,16 @@ class ActionAskConfirmed(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
         warn_if_possibly_urgent(dispatcher, tracker)
         slot = tracker.get_slot
-        lines = [
-            "Bitte prüfen Sie Ihre Angaben:",
-            f"• Gruppe: {slot('group_name')}",
-            f"• Ansprechperson: {slot('contact_name')}",
-            f"• Kontakt: {slot('contact')}",
-            f"• Personenzahl: {slot('group_size')}",
-            f"• Wunschtermin: {_describe_date(tracker)}",
-            f"• Themen: {slot('topics')}",
-            "Soll ich die Anfrage so an die Pressestelle senden? Zum Ändern schreiben Sie "
-            "z. B. „Die Gruppengröße ist 25“.",
-        ]
-        dispatcher.utter_message(
-            text="\n".join(lines),
-            buttons=[
-                {"title": "Ja, absenden", "payload": "/affirm"},
-                {"title": "Abbrechen", "payload": "/cancel"},
-            ],
-        )
+        fields = {
+            "group": slot("group_name"),
+            "contact_name": slot("contact_name"),
+            "contact": slot("contact"),
+            "size": slot("group_size"),
+            "date": _describe_date(tracker),
+            "topics": slot("topics"),
+            "no_topics": slot("topics") in (None, NONE_TEXT),
+        }
+        say(dispatcher, tracker, "form_summary", feedback=False, fields=fields)
         return []
 
 
@@ -345,7 +323,12 @@ def _describe_date(tracker: Tracker) -> str:
         )
     except (TypeError, ValueError):
         return str(text)
-    return f"{text} ({span.describe()})"
+    if span.start == span.end:
+        return f"{text} ({span.start:%d.%m.%Y})"
+    period = KNOWLEDGE.get().answer(
+        "form_date_range", mode(tracker), start=f"{span.start:%d.%m.%Y}", end=f"{span.end:%d.%m.%Y}"
+    )
+    return f"{text} ({period.text})"
 
 
 class ActionSubmitVisitorRequest(Action):
@@ -355,16 +338,9 @@ class ActionSubmitVisitorRequest(Action):
         return "action_submit_visitor_request"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
-        office = KNOWLEDGE.get().press_office
         reset = _reset_events()
         if tracker.get_slot("consent") is not True:
-            dispatcher.utter_message(
-                text=(
-                    "In Ordnung, ohne Ihre Einwilligung speichere ich keine Daten. Sie können "
-                    f"Ihre Anfrage direkt an die {office['name']} richten: Telefon "
-                    f"{office['phone']} ({office['hours']['text']})."
-                )
-            )
+            say(dispatcher, tracker, "form_declined")
             return reset
         if tracker.get_slot("confirmed") is not True:
             return reset
@@ -372,24 +348,10 @@ class ActionSubmitVisitorRequest(Action):
             reference = store.save(db.engine(), request_from(tracker))
         except (sa.exc.SQLAlchemyError, OSError):
             logger.exception("could not store a visitor request")
-            dispatcher.utter_message(
-                text=(
-                    "Entschuldigung, Ihre Anfrage konnte wegen einer technischen Störung gerade "
-                    "nicht gespeichert werden. Bitte versuchen Sie es später noch einmal oder "
-                    f"rufen Sie die {office['name']} an: {office['phone']} "
-                    f"({office['hours']['text']})."
-                ),
-                buttons=[{"title": "Nochmal versuchen", "payload": "/affirm"}],
-            )
+            say(dispatcher, tracker, "form_store_failed", feedback=False)
             # Slots kept: "ja" resumes the form, which is complete and submits again.
             return [ActiveLoop(None), SlotSet("paused_form", FORM)]
-        dispatcher.utter_message(
-            text=(
-                f"Vielen Dank! Ihre Anfrage ist unter der Nummer {reference} eingegangen und wird "
-                "an die Pressestelle weitergeleitet. Die Pressestelle meldet sich bei Ihnen; "
-                "ein Termin ist damit noch nicht zugesagt."
-            )
-        )
+        say(dispatcher, tracker, "form_submitted", reference=reference)
         return reset
 
 
@@ -431,11 +393,43 @@ class ActionCancelVisitorRequest(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
         warn_if_possibly_urgent(dispatcher, tracker)
-        dispatcher.utter_message(
-            text=(
-                "In Ordnung, ich habe die Anfrage verworfen; es wurde nichts gespeichert. "
-                "Wobei kann ich Ihnen sonst helfen?"
-            ),
-            buttons=[KNOWLEDGE.get().button("ask_capabilities").as_dict()],
-        )
+        say(dispatcher, tracker, "form_cancelled")
         return [ActiveLoop(None), SlotSet("requested_slot", None), *_reset_events()]
+
+
+class _AskAction(Action):
+    """Asks for one slot of the form, in the user's mode (Rasa calls `action_ask_<slot>`)."""
+
+    slot = ""
+
+    def name(self) -> str:
+        return f"action_ask_{self.slot}"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        warn_if_possibly_urgent(dispatcher, tracker)
+        say(dispatcher, tracker, f"form_ask_{self.slot}", feedback=False)
+        return []
+
+
+class ActionAskGroupName(_AskAction):
+    slot = "group_name"
+
+
+class ActionAskContactName(_AskAction):
+    slot = "contact_name"
+
+
+class ActionAskContact(_AskAction):
+    slot = "contact"
+
+
+class ActionAskGroupSize(_AskAction):
+    slot = "group_size"
+
+
+class ActionAskVisitDate(_AskAction):
+    slot = "visit_date"
+
+
+class ActionAskTopics(_AskAction):
+    slot = "topics"

@@ -49,6 +49,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 1 if errors else 0
 
 
+def cmd_sync_domain(args: argparse.Namespace) -> int:
+    """Write utter_emergency's variants from bot/knowledge.yml into domain.yml."""
+    from bot.responses import sync
+
+    print("domain.yml updated." if sync() else "domain.yml is up to date.")
+    return 0
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """Blind evaluation with the report in docs/ and the quality gate."""
     from bot.evaluation import gate, report
@@ -115,6 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     va.add_argument("--skip-rasa", action="store_true", help="skip `rasa data validate`")
     va.set_defaults(func=cmd_validate)
+    sub.add_parser(
+        "sync-domain", help="copy utter_emergency's texts from bot/knowledge.yml to domain.yml"
+    ).set_defaults(func=cmd_sync_domain)
 
     ev = sub.add_parser("evaluate", help="blind evaluation, report in docs/, quality gate")
     ev.add_argument("--model", default=str(PROJECT_ROOT / "models" / "current.tar.gz"))

@@ -46,6 +46,28 @@ visitor_requests = sa.Table(
 )
 
 
+# „Hat das geholfen?“ under an answer in the widget (actions/feedback.py): one
+# row per answer, stored with the conversation (sender_id) and deleted with it
+# (bot/review/queries.py, retention). `intent` is that of the user message the
+# answer replied to; `answer_ts` the answer's event timestamp in the tracker.
+chat_feedback = sa.Table(
+    "chat_feedback",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("sender_id", sa.String(255), nullable=False, index=True),
+    sa.Column("answer_ts", sa.Float, nullable=False),
+    sa.Column("intent", sa.String(255)),
+    sa.Column("answer_text", sa.Text),
+    sa.Column("lang", sa.String(16)),
+    sa.Column("helpful", sa.Boolean, nullable=False),
+    sa.Column("comment", sa.Text),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("sender_id", "answer_ts", name="uq_chat_feedback_answer"),
+    sa.Index("ix_chat_feedback_helpful_intent", "helpful", "intent"),
+)
+
+
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 

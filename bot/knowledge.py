@@ -12,7 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +32,47 @@ class KnowledgeError(ValueError):
     """The knowledge file is malformed."""
 
 
+# Answer modes: standard German, Leichte Sprache, English. Each maps to the key
+# of the variant in an answer; the fixed answers (`emergency`, `other_language`)
+# also have one per language in FIXED_LANGUAGES.
+STANDARD, LEICHT, ENGLISH = "de", "leicht", "en"
+MODES = (STANDARD, LEICHT, ENGLISH)
+FIXED_LANGUAGES = ("tr", "ar", "ru", "uk", "pl")
+_VARIANT_KEY = {STANDARD: "text", LEICHT: "leicht", ENGLISH: "en"}
+REQUIRED_VARIANTS = tuple(_VARIANT_KEY.values())
+# Values some templates get from the actions; used to check that every variant renders.
+SAMPLE_EXTRAS: dict[str, Any] = {
+    "days": 90,
+    "reference": "BG-2026-0001",
+    "minimum": 2,
+    "maximum": 100,
+    "value": "31.2.",
+    "start": "01.04.2027",
+    "end": "10.04.2027",
+    "fields": {
+        "group": "Klasse 9b",
+        "contact_name": "Anna Berg",
+        "contact": "berg@example.org",
+        "size": 25,
+        "date": "nächsten Dienstag",
+        "topics": "Verkehr",
+        "no_topics": False,
+    },
+}
+_FACT_REF = re.compile(r"facts\.(\w+)")
+_OFFICE_REF = re.compile(r"press_office\.(\w+)")
+
+
+def variant_key(mode: str) -> str:
+    """The key of an answer's variant for `mode` (a mode or a fixed-answer language)."""
+    return _VARIANT_KEY.get(mode, mode)
+
+
+def language_of(mode: str) -> str:
+    """The language (BCP 47) an answer in `mode` is written in."""
+    return "de" if mode in (STANDARD, LEICHT) else mode
+
+
 @dataclass(frozen=True)
 class Button:
     title: str
@@ -40,9 +83,22 @@ class Button:
 
 
 @dataclass(frozen=True)
+class Source:
+    title: str
+    url: str | None = None
+
+    def as_dict(self) -> dict[str, str]:
+        return {"title": self.title, **({"url": self.url} if self.url else {})}
+
+
+@dataclass(frozen=True)
 class Answer:
     text: str
     buttons: tuple[Button, ...] = ()
+    sources: tuple[Source, ...] = ()
+    lang: str = "de"
+    name: str = ""
+    mode: str = "de"
 
 
 @dataclass(frozen=True)
@@ -61,11 +117,12 @@ class Knowledge:
         self.sources: dict[str, Any] = data["sources"]
         self.facts: dict[str, Any] = data["facts"]
         self.press_office: dict[str, Any] = data["press_office"]
-        self.topics: dict[str, str] = data["topics"]
+        self.topics: dict[str, dict[str, str]] = data["topics"]
         self._answers: dict[str, dict[str, Any]] = data["answers"]
         self._templates = {
-            name: _ENV.from_string(" ".join(str(spec["text"]).split()))
+            (name, key): _ENV.from_string(_squash(str(spec[key])))
             for name, spec in self._answers.items()
+            for key in self._variant_keys(spec)
         }
         hours = self.press_office["hours"]
         self.office_hours = OfficeHours(
@@ -74,6 +131,10 @@ class Knowledge:
             end=dt.time.fromisoformat(hours["end"]),
             text=hours["text"],
         )
+
+    @staticmethod
+    def _variant_keys(spec: dict[str, Any]) -> list[str]:
+        return [k for k in (*REQUIRED_VARIANTS, *FIXED_LANGUAGES) if isinstance(spec.get(k), str)]
 
     @classmethod
     def load(cls, path: Path | str = DEFAULT_PATH) -> Knowledge:
@@ -84,8 +145,9 @@ class Knowledge:
             raise KnowledgeError(f"{path}: not valid YAML: {exc}") from exc
         _check(data, str(path))
         knowledge = cls(data)
-        for name in knowledge.answer_names():  # every template must render
-            knowledge.answer(name)
+        for name in knowledge.answer_names():  # every variant must render
+            for mode in knowledge.modes_of(name):
+                knowledge.answer(name, mode, **SAMPLE_EXTRAS)
         return knowledge
 
     def answer_names(self) -> list[str]:
@@ -94,22 +156,72 @@ class Knowledge:
     def has_answer(self, name: str) -> bool:
         return name in self._answers
 
-    def answer(self, name: str, **extra: Any) -> Answer:
+    def modes_of(self, name: str) -> list[str]:
+        """The modes and languages answer `name` has a variant for."""
+        keys = self._variant_keys(self._answers[name])
+        by_key = {v: k for k, v in _VARIANT_KEY.items()}
+        return [by_key.get(key, key) for key in keys]
+
+    def template_source(self, name: str, mode: str = STANDARD) -> str:
+        return str(self._answers[name][variant_key(mode)])
+
+    def answer(self, name: str, mode: str = STANDARD, **extra: Any) -> Answer:
+        """Answer `name` in `mode`; standard German when it has no such variant."""
         spec = self._answers[name]
+        key = variant_key(mode)
+        if (name, key) not in self._templates:
+            mode, key = STANDARD, "text"
         try:
-            text = self._templates[name].render(
+            text = self._templates[(name, key)].render(
                 facts=self.facts, press_office=self.press_office, **extra
             )
         except jinja2.TemplateError as exc:
-            raise KnowledgeError(f"answer '{name}': {exc}") from exc
-        buttons = tuple(self.button(topic) for topic in spec.get("buttons", []))
-        return Answer(text=text.strip(), buttons=buttons)
+            raise KnowledgeError(f"answer '{name}' ({key}): {exc}") from exc
+        buttons = tuple(self.button(topic, mode) for topic in spec.get("buttons", []))
+        sources = tuple(self.source(s) for s in self.source_names(name))
+        return Answer(
+            text=text.strip(),
+            buttons=buttons,
+            sources=sources,
+            lang=language_of(mode),
+            name=name,
+            mode=mode,
+        )
 
-    def button(self, intent: str) -> Button:
-        return Button(title=self.topics[intent], payload=f"/{intent}")
+    def source_names(self, name: str) -> list[str]:
+        """The sources of answer `name`: given under `sources:`, or else those of
+        every fact and press-office value its standard text uses."""
+        spec = self._answers[name]
+        if "sources" in spec:
+            return list(spec["sources"] or [])
+        return _sources_used(str(spec["text"]), self.facts, self.press_office)
+
+    def source(self, name: str) -> Source:
+        entry = self.sources[name]
+        return Source(title=str(entry["title"]), url=entry.get("url"))
+
+    def button(self, topic: str, mode: str = STANDARD) -> Button:
+        spec = self.topics[topic]
+        title = spec.get(variant_key(mode)) or spec["text"]
+        return Button(title=str(title), payload=str(spec.get("payload") or f"/{topic}"))
 
     def fact_text(self, name: str) -> str:
         return str(self.facts[name]["text"])
+
+
+def _squash(text: str) -> str:
+    """Folded YAML text on one line; explicit line breaks (\\n) are kept."""
+    return "\n".join(" ".join(line.split()) for line in text.split("\n"))
+
+
+def _sources_used(template: str, facts: dict[str, Any], office: dict[str, Any]) -> list[str]:
+    found: list[str] = []
+    for fact in _FACT_REF.findall(template):
+        found.append(facts[fact]["source"])
+    for part in _OFFICE_REF.findall(template):
+        block = office.get(part)
+        found.append(block["source"] if isinstance(block, dict) else office["source"])
+    return list(dict.fromkeys(found))
 
 
 def _check(data: Any, where: str) -> None:
@@ -122,6 +234,12 @@ def _check(data: Any, where: str) -> None:
         if not isinstance(data.get(key), dict) or not data[key]:
             fail(f"section '{key}' is missing or empty")
     sources = data["sources"]
+    for name, source in sources.items():
+        if not isinstance(source, dict) or not str(source.get("title") or "").strip():
+            fail(f"source '{name}' needs a 'title'")
+        url = source.get("url")
+        if url is not None and not str(url).startswith("https://"):
+            fail(f"source '{name}': 'url' must start with https://")
     for name, fact in data["facts"].items():
         if not isinstance(fact, dict):
             fail(f"fact '{name}' must be a mapping")
@@ -147,12 +265,33 @@ def _check(data: Any, where: str) -> None:
         fail(f"press_office.hours needs weekdays, start and end (HH:MM): {exc}")
     if not start < end or not all(1 <= d <= 7 for d in days):
         fail("press_office.hours: start must be before end, weekdays 1-7")
+    for name, spec in data["topics"].items():
+        if not isinstance(spec, dict) or any(
+            not isinstance(spec.get(key), str) for key in REQUIRED_VARIANTS
+        ):
+            fail(f"topic '{name}' needs {', '.join(REQUIRED_VARIANTS)}")
     for name, spec in data["answers"].items():
         if not isinstance(spec, dict) or not isinstance(spec.get("text"), str):
             fail(f"answer '{name}' needs a 'text'")
+        for key in REQUIRED_VARIANTS:
+            if not isinstance(spec.get(key), str) or not spec[key].strip():
+                fail(f"answer '{name}' needs its '{key}' variant (Leichte Sprache, English)")
         for topic in spec.get("buttons", []):
             if topic not in data["topics"]:
                 fail(f"answer '{name}' offers unknown topic '{topic}'")
+        for source in spec.get("sources") or []:
+            if source not in sources:
+                fail(f"answer '{name}' names unknown source '{source}'")
+
+
+@lru_cache(maxsize=1)
+def _default_store() -> KnowledgeStore:
+    return KnowledgeStore()
+
+
+def default_knowledge() -> Knowledge:
+    """The knowledge of this process (BOT_KNOWLEDGE_FILE or bot/knowledge.yml), kept current."""
+    return _default_store().get()
 
 
 class KnowledgeStore:

@@ -135,3 +135,49 @@ def test_offer_resume_pauses_the_form_and_asks() -> None:
 def test_offer_resume_does_nothing_without_a_form() -> None:
     messages, events = run(ActionOfferResume(), "emergency")
     assert messages == [] and events == []
+
+
+def possibly_urgent_tracker(intent: str, events: list[dict] | None = None) -> Tracker:
+    return Tracker(
+        sender_id="test",
+        slots={},
+        latest_message={
+            "intent": {"name": intent, "confidence": 0.8},
+            "text": "bei mir wurde eingebrochen",
+            "urgency": {"level": "possible", "signals": ["urgency_model"]},
+        },
+        events=events or [{"event": "user", "text": "bei mir wurde eingebrochen"}],
+        paused=False,
+        followup_action=None,
+        active_loop={},
+        latest_action_name="action_listen",
+    )
+
+
+@pytest.mark.parametrize(
+    "action", [ActionAnswer(), ActionFallback(), ActionPressOffice()], ids=lambda a: a.name()
+)
+def test_a_possibly_urgent_message_gets_the_110_line_first(action) -> None:
+    dispatcher = CollectingDispatcher()
+    action.run(dispatcher, possibly_urgent_tracker("report_crime"), {})
+    first, topical = dispatcher.messages[0]["text"], dispatcher.messages[1]["text"]
+    assert first == (
+        "Wenn jemand in Gefahr ist oder der Täter noch in der Nähe ist: sofort 110 anrufen."
+    )
+    assert "110" not in topical.split(".")[0]  # the topical answer follows
+
+
+def test_the_110_line_comes_only_once_per_turn() -> None:
+    events = [
+        {"event": "user", "text": "bei mir wurde eingebrochen"},
+        {"event": "bot", "text": "Wenn jemand in Gefahr ist ..."},
+    ]
+    dispatcher = CollectingDispatcher()
+    ActionAnswer().run(dispatcher, possibly_urgent_tracker("report_crime", events), {})
+    assert len(dispatcher.messages) == 1
+    assert "Wenn jemand in Gefahr ist" not in dispatcher.messages[0]["text"]
+
+
+def test_a_harmless_message_gets_no_110_line() -> None:
+    messages, _ = run(ActionAnswer(), "ask_leitungsstab")
+    assert len(messages) == 1 and "Wenn jemand in Gefahr" not in messages[0]["text"]

@@ -118,3 +118,30 @@ def test_urgent_sentence_at_the_end_of_a_very_long_message(assistant) -> None:
     message += "Aber jetzt steht ein Mann mit einem Messer vor meiner Tür!"
     texts = assistant.texts(sender(), message)
     assert texts[0].startswith(EMERGENCY_START)
+
+
+LINE = "Wenn jemand in Gefahr ist oder der Täter noch in der Nähe ist: sofort 110 anrufen."
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Ich wurde bedroht",  # no time: the threat may go on
+        "bei uns wurde eingebrochen, die tür steht offen",
+    ],
+)
+def test_a_possible_danger_names_110_first(assistant, message: str) -> None:
+    texts = assistant.texts(sender(), message)
+    assert texts[0].startswith(EMERGENCY_START) or texts[0] == LINE, texts
+    if texts[0] == LINE:
+        assert len(texts) >= 2, "the topical answer follows the 110 line"
+
+
+def test_the_urgency_decision_is_stored_for_the_press_office(assistant) -> None:
+    user = sender()
+    assistant.texts(user, "Hilfe, es brennt bei uns im Keller!")
+    url = f"http://127.0.0.1:{assistant.conf.rasa_port}/conversations/{user}/tracker"
+    with urllib.request.urlopen(f"{url}?token=test-token", timeout=30) as response:
+        tracker = json.loads(response.read())
+    urgency = tracker["latest_message"]["urgency"]
+    assert urgency["level"] == "urgent" and urgency["signals"]

@@ -640,6 +640,10 @@ def create_app(
         ),
     )
 
+    from bot.review.views import feedback as feedback_view
+
+    feedback_view.register(app, render=render, run_db=db)
+
     app.ctx.engine = eng
     return app
 

@@ -33,6 +33,7 @@ FLAGS = {
     "fallback": "Nicht verstanden / außerhalb",
     "low_confidence": "Geringe Sicherheit",
     "visitor_request": "Besuchsanfrage",
+    "negative_feedback": "Negative Rückmeldung",
 }
 REVIEW_STATES = {"open": "Offen", "reviewed": "Geprüft"}
 PAGE_SIZE = 50
@@ -206,6 +207,13 @@ def _conditions(conn: sa.engine.Connection, f: Filters) -> list[sa.sql.ColumnEle
                 ),
             )
         )
+    elif f.flag == "negative_feedback":
+        feedback = db.chat_feedback
+        conds.append(
+            e.c.sender_id.in_(
+                sa.select(feedback.c.sender_id).where(feedback.c.helpful.is_(False))
+            )
+        )
     reviewed = sa.select(m.conversation_reviews.c.sender_id)
     if f.status == "reviewed":
         conds.append(e.c.sender_id.in_(reviewed))
@@ -317,6 +325,12 @@ def _add_details(conn: sa.engine.Connection, rows: list[ConversationRow]) -> Non
             flags[ev.sender_id].add("fallback")
         else:
             flags[ev.sender_id].add("visitor_request")
+    for r in conn.execute(
+        sa.select(db.chat_feedback.c.sender_id).where(
+            db.chat_feedback.c.sender_id.in_(ids), db.chat_feedback.c.helpful.is_(False)
+        )
+    ):
+        flags[r.sender_id].add("negative_feedback")
     for sid, row in by_sender.items():
         row.intents = [name for name, _ in intents[sid].most_common()]
         row.flags = [flag for flag in FLAGS if flag in flags[sid]]
@@ -373,6 +387,8 @@ class Turn:
     urgent: bool = False
     urgency_reasons: list[str] = field(default_factory=list)
     correction: str | None = None
+    feedback: bool | None = None  # bot turns: helpful (True), not helpful (False)
+    feedback_comment: str | None = None
 
 
 @dataclass
@@ -412,6 +428,12 @@ def transcript(eng: sa.engine.Engine, sender_id: str) -> Transcript | None:
                 sa.select(m.tags.c.tag).where(m.tags.c.sender_id == sender_id).order_by("tag")
             )
         ]
+        feedback = {
+            round(r.answer_ts, 6): (r.helpful, r.comment)
+            for r in conn.execute(
+                sa.select(db.chat_feedback).where(db.chat_feedback.c.sender_id == sender_id)
+            )
+        }
     turns: list[Turn] = []
     flags: set[str] = set()
     for row in rows:
@@ -441,7 +463,12 @@ def transcript(eng: sa.engine.Engine, sender_id: str) -> Transcript | None:
                 )
             )
         elif row.type_name == "bot":
-            turns.append(Turn(row.id, "bot", when, str(data.get("text") or "")))
+            turn = Turn(row.id, "bot", when, str(data.get("text") or ""))
+            helpful, comment = feedback.get(round(row.timestamp or 0.0, 6), (None, None))
+            turn.feedback, turn.feedback_comment = helpful, comment
+            if helpful is False:
+                flags.add("negative_feedback")
+            turns.append(turn)
         elif row.type_name == "session_started":
             turns.append(Turn(row.id, "marker", when, MARKERS["session_started"]))
         elif row.type_name == "action" and row.action_name in MARKERS:
@@ -557,7 +584,9 @@ def _delete_conversations(conn: sa.engine.Connection, senders: list[str]) -> int
     for start in range(0, len(senders), 500):
         chunk = senders[start : start + 500]
         deleted += conn.execute(e.delete().where(e.c.sender_id.in_(chunk))).rowcount
-        for table in (m.conversation_reviews, m.tags, m.corrections, m.training_status):
+        for table in (
+            m.conversation_reviews, m.tags, m.corrections, m.training_status, db.chat_feedback
+        ):
             conn.execute(table.delete().where(table.c.sender_id.in_(chunk)))
     return deleted
 

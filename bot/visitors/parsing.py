@@ -1,10 +1,10 @@
 """Understanding the answers of the visitor-group form.
 
 Each parser takes the user's free text and returns a value or a `Problem` that
-says, in German, what was wrong. Dates are parsed with `dateparser`, e-mail
-addresses with `email-validator`, phone numbers with `phonenumbers`; the code
-here only finds candidates in a message and turns periods ("Mitte April") into
-date ranges.
+names what was wrong (its text, in every mode, is an answer in bot/knowledge.yml).
+Dates are parsed with `dateparser`, e-mail addresses with `email-validator`,
+phone numbers with `phonenumbers`; the code here only finds candidates in a
+message and turns periods ("Mitte April") into date ranges.
 """
 
 from __future__ import annotations
@@ -20,9 +20,21 @@ from email_validator import EmailNotValidError, validate_email
 
 @dataclass(frozen=True)
 class Problem:
-    """A value that was given but is not usable; `message` is shown to the user."""
+    """A value that was given but is not usable. `code` names the answer in
+    bot/knowledge.yml that explains it; `params` fill its template."""
 
-    message: str
+    code: str
+    params: tuple[tuple[str, object], ...] = ()
+
+    def text(self, mode: str = "de") -> str:
+        from bot.knowledge import default_knowledge
+
+        return default_knowledge().answer(self.code, mode, **dict(self.params)).text
+
+    @property
+    def message(self) -> str:
+        """The explanation in standard German."""
+        return self.text()
 
 
 @dataclass(frozen=True)
@@ -50,10 +62,7 @@ def find_email(text: str) -> str | Problem | None:
         except EmailNotValidError:
             continue
     if candidates or "@" in text:
-        return Problem(
-            "Diese E-Mail-Adresse scheint nicht gültig zu sein. Bitte prüfen Sie die "
-            "Schreibweise, zum Beispiel name@example.org."
-        )
+        return Problem("problem_email")
     return None
 
 
@@ -66,10 +75,7 @@ def find_phone(text: str) -> str | Problem | None:
     text_without_email = _EMAIL_CANDIDATE.sub(" ", text)
     digits = re.sub(r"\D", "", text_without_email)
     if len(digits) >= 6 and not find_date_like(text_without_email):
-        return Problem(
-            "Diese Telefonnummer kann ich nicht erkennen. Bitte geben Sie sie vollständig mit "
-            "Vorwahl an (beginnend mit 0 oder +49)."
-        )
+        return Problem("problem_phone")
     return None
 
 
@@ -98,19 +104,14 @@ def find_group_size(text: str, requested: bool, minimum: int, maximum: int) -> i
         if alone:
             raw = alone.group(1)
         elif re.search(r"\d", text) is None:
-            return Problem(
-                "Bitte nennen Sie die Anzahl der Personen als ganze Zahl, zum Beispiel 25."
-            )
+            return Problem("problem_size_number")
     if raw is None:
         return None
     if not re.fullmatch(r"\d+", raw):
-        return Problem("Bitte nennen Sie die Anzahl der Personen als ganze Zahl, zum Beispiel 25.")
+        return Problem("problem_size_number")
     size = int(raw)
     if not minimum <= size <= maximum:
-        return Problem(
-            f"Bitte nennen Sie eine Personenzahl zwischen {minimum} und {maximum}. "
-            "Für größere Gruppen wenden Sie sich bitte direkt an die Pressestelle."
-        )
+        return Problem("problem_size_range", (("minimum", minimum), ("maximum", maximum)))
     return size
 
 
@@ -122,10 +123,13 @@ _FILLER = re.compile(
     r"|wäre|waere|gut|super|ab|für|fuer|uns|passt|der|die|das)\b\.?",
     re.IGNORECASE,
 )
-_PERIOD = re.compile(r"\b(anfang|mitte|ende)\s+(\w+)", re.IGNORECASE)
+_PERIOD = re.compile(r"\b(anfang|mitte|ende|early|mid|late|end of)[\s-]+(\w+)", re.IGNORECASE)
+_PERIOD_PART = {"early": "anfang", "mid": "mitte", "late": "ende", "end of": "ende"}
 _NEXT_WEEKDAY = re.compile(
-    r"\b(nächste[nmrs]?|naechste[nmrs]?|kommende[nmrs]?|übernächste[nmrs]?|uebernaechste[nmrs]?)"
-    r"\s+(montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag)\b",
+    r"\b(nächste[nmrs]?|naechste[nmrs]?|kommende[nmrs]?|übernächste[nmrs]?|uebernaechste[nmrs]?"
+    r"|next|coming)"
+    r"\s+(montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag"
+    r"|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b",
     re.IGNORECASE,
 )
 _UMLAUTS = {"ae": "ä", "oe": "ö", "ue": "ü"}
@@ -192,15 +196,14 @@ def parse_visit_date(text: str, today: dt.date) -> DateRange | Problem | None:
     if not original:
         return None
     if re.fullmatch(r"[\d\s.,-]+", original) and not re.search(r"\d\.\d", original):
-        return Problem(
-            "Bitte nennen Sie ein Datum wie „15.3.“ oder einen Zeitraum wie „Mitte April“."
-        )
+        return Problem("problem_date_format")
     period = _PERIOD.search(original)
     if period:
         span = _month_range(period.group(2), today)
         if span:
             first, last = span
             part = period.group(1).lower()
+            part = _PERIOD_PART.get(part, part)
             start, end = {
                 "anfang": (first, first.replace(day=10)),
                 "mitte": (first.replace(day=11), first.replace(day=20)),
@@ -232,25 +235,21 @@ def parse_visit_date(text: str, today: dt.date) -> DateRange | Problem | None:
     if numeric:
         day = _parse_one(numeric.group(0), today)
         if day is None:
-            return Problem(
-                f"„{numeric.group(0)}“ ist kein gültiges Datum. Bitte prüfen Sie Tag und Monat."
-            )
+            return Problem("problem_date_invalid", (("value", numeric.group(0)),))
         return _future(DateRange(day, day, original), today)
     return None
 
 
 def _future(span: DateRange, today: dt.date) -> DateRange | Problem:
     if span.end <= today:
-        return Problem(
-            "Dieser Termin liegt in der Vergangenheit. Bitte nennen Sie einen Tag oder "
-            "Zeitraum in der Zukunft."
-        )
+        return Problem("problem_date_past")
     return span
 
 
 # --- names and free text ----------------------------------------------------------
 _NAME_INTRO = re.compile(
     r"\b(?:mein name ist|ich heiße|ich heisse|ich bin|name:|ansprechpartner(?:in)?(?: ist)?:?"
+    r"|my name is|contact person(?: is)?:?"
     r"|kontaktperson(?: ist)?:?|kontakt:?)\s+(?:frau |herr )?"
     r"([A-ZÄÖÜ][\wäöüß'-]+(?:\s+[A-ZÄÖÜ][\wäöüß'-]+){0,3})",
     re.IGNORECASE,

@@ -24,6 +24,10 @@ INTENT_LABELS = {
     "out_of_scope": "Außerhalb des Themas",
     "inform": "Angabe im Formular",
     "cancel": "Abbrechen",
+    "request_human": "Möchte mit einem Menschen sprechen",
+    "switch_language": "Sprache oder Leichte Sprache wechseln",
+    "other_language": "Nachricht in einer anderen Sprache",
+    "feedback": "Rückmeldung zur Antwort",
     "nlu_fallback": "nicht verstanden",
 }
 

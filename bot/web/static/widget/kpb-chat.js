@@ -9,6 +9,12 @@
  *
  * Security: every text from the bot or the user is inserted as a text node;
  * links are built as DOM nodes after checking their scheme. No innerHTML.
+ *
+ * Issue 12: a „Leichte Sprache“ switch (remembered for the session), the
+ * answer's language on its bubble (lang/dir), its sources as links, and
+ * „Hat das geholfen?“ with thumbs up/down and an optional comment under each
+ * answer. Feedback goes back through the chat as `/feedback{...}` naming the
+ * answer's id (bot/web/answer_output.py, actions/feedback.py).
  */
 (function () {
   "use strict";
@@ -50,8 +56,15 @@
     return [h.slice(0, 8), h.slice(8, 12), h.slice(12, 16), h.slice(16, 20), h.slice(20)].join("-");
   }
 
-  function freshState(consent) {
-    return { sessionId: newSessionId(), consent: consent, greeted: false, open: false, log: [] };
+  function freshState(consent, leicht) {
+    return {
+      sessionId: newSessionId(),
+      consent: consent,
+      greeted: false,
+      open: false,
+      leicht: !!leicht,
+      log: [],
+    };
   }
 
   function loadState() {
@@ -175,6 +188,46 @@
     return nodes;
   }
 
+  // Texts of the controls under an answer, in the answer's language.
+  const UI = {
+    de: {
+      urgent: "Notfall: ",
+      call: "Jetzt 110 anrufen",
+      source: "Quelle: ",
+      sources: "Quellen: ",
+      question: "Hat das geholfen?",
+      yes: "Ja",
+      yesName: "Ja, das hat geholfen",
+      no: "Nein",
+      noName: "Nein, das hat nicht geholfen",
+      thanks: "Danke für Ihre Rückmeldung.",
+      commentLabel: "Was hat gefehlt? (freiwillig, bitte ohne Namen und Telefonnummern)",
+      commentSend: "Kommentar abschicken",
+      human: "Mit einem Menschen sprechen",
+      humanText: "Ich möchte mit einem Menschen sprechen",
+    },
+    en: {
+      urgent: "Emergency: ",
+      call: "Call 110 now",
+      source: "Source: ",
+      sources: "Sources: ",
+      question: "Did this help?",
+      yes: "Yes",
+      yesName: "Yes, this helped",
+      no: "No",
+      noName: "No, this did not help",
+      thanks: "Thank you for your feedback.",
+      commentLabel: "What was missing? (optional, please no names or phone numbers)",
+      commentSend: "Submit comment",
+      human: "Talk to a person",
+      humanText: "I would like to talk to a person",
+    },
+  };
+  function ui(lang) {
+    return lang === "en" ? UI.en : UI.de;
+  }
+  const COMMENT_MAX = 300;
+
   /** The emergency answer names 110 in its first sentence. */
   function isUrgent(text) {
     const first = text.split(/(?<=[.!?])\s/)[0] || "";
@@ -210,6 +263,14 @@
     "Schließen",
   ]);
   const restartButton = el("button", { type: "button", class: "kc-text-button" }, ["Neues Gespräch"]);
+  // A toggle button: its state is aria-pressed, so screen readers say „gedrückt“.
+  const leichtButton = el(
+    "button",
+    { type: "button", class: "kc-text-button kc-leicht", "aria-pressed": "false" },
+    ["Leichte Sprache"]
+  );
+  // Announces what happened to a feedback control (the log only announces new messages).
+  const announcer = el("p", { class: "kc-sr", role: "status", "aria-live": "polite" }, [""]);
   const status = el("p", { class: "kc-status", role: "status", "data-state": "idle" }, [""]);
 
   const header = el("div", { class: "kc-header" }, [
@@ -225,7 +286,7 @@
         "Notruf 110",
         srOnly(" – im Notfall immer anrufen, dieser Chat ist kein Notruf"),
       ]),
-      restartButton,
+      el("div", { class: "kc-header-buttons" }, [leichtButton, restartButton]),
     ]),
   ]);
 
@@ -298,7 +359,7 @@
   const panel = el(
     "section",
     { id: "kc-panel", class: "kc-panel", role: "dialog", "aria-modal": "false", "aria-labelledby": "kc-title", hidden: true },
-    [header, status, consent, log, typing, footer]
+    [header, status, consent, log, typing, footer, announcer]
   );
   root.append(stylesheet, el("div", { class: "kc-root" }, [launcher, panel]));
 
@@ -309,23 +370,139 @@
 
   function renderEntry(entry, withButtons) {
     const urgent = entry.from === "bot" && isUrgent(entry.text);
+    const texts = ui(entry.lang);
     const classes = ["kc-msg", entry.from === "bot" ? "kc-msg--bot" : "kc-msg--user"];
     if (urgent) {
       classes.push("kc-msg--urgent");
     }
     const body = [srOnly(entry.from === "bot" ? "Assistent: " : "Sie: ")];
     if (urgent) {
-      body.push(el("strong", { class: "kc-urgent-label" }, ["Notfall: "]));
+      body.push(el("strong", { class: "kc-urgent-label" }, [texts.urgent]));
     }
     body.push(...linkify(entry.text));
-    const item = el("div", { class: classes.join(" ") }, [el("p", { class: "kc-bubble" }, body)]);
+    const bubbleAttrs = { class: "kc-bubble" };
+    if (entry.lang) {
+      bubbleAttrs.lang = entry.lang;
+      bubbleAttrs.dir = entry.lang === "ar" ? "rtl" : null;
+    }
+    const item = el("div", { class: classes.join(" ") }, [el("p", bubbleAttrs, body)]);
     if (urgent) {
-      item.append(el("a", { class: "kc-call", href: "tel:110" }, ["Jetzt 110 anrufen"]));
+      item.append(el("a", { class: "kc-call", href: "tel:110" }, [texts.call]));
+    }
+    if (entry.sources && entry.sources.length) {
+      item.append(renderSources(entry));
+    }
+    if (entry.feedback && entry.answer) {
+      item.append(renderFeedback(entry));
     }
     log.append(item);
     if (withButtons && entry.buttons && entry.buttons.length) {
       log.append(renderButtons(entry.buttons));
     }
+  }
+
+  /** „Quelle: <a>Titel</a>“ under an answer; a source without address as text. */
+  function renderSources(entry) {
+    const texts = ui(entry.lang);
+    const line = el("p", { class: "kc-sources" }, [
+      entry.sources.length > 1 ? texts.sources : texts.source,
+    ]);
+    entry.sources.forEach((source, i) => {
+      if (i > 0) {
+        line.append("; ");
+      }
+      const href = source.url ? safeHref(source.url) : null;
+      line.append(href ? externalLink(href, source.title) : source.title);
+    });
+    return line;
+  }
+
+  /** „Hat das geholfen?“ – Ja / Nein, after „Nein“ an optional comment. */
+  function renderFeedback(entry) {
+    const texts = ui(entry.lang);
+    const box = el("div", { class: "kc-feedback", lang: entry.lang === "en" ? "en" : "de" });
+    if (entry.feedbackGiven) {
+      box.append(el("p", { class: "kc-feedback-done" }, [texts.thanks]));
+      return box;
+    }
+    const yes = el("button", { type: "button", class: "kc-thumb", "aria-label": texts.yesName }, [
+      texts.yes,
+    ]);
+    const no = el("button", { type: "button", class: "kc-thumb", "aria-label": texts.noName }, [
+      texts.no,
+    ]);
+    const group = el("div", { class: "kc-feedback-row", role: "group", "aria-label": texts.question }, [
+      el("span", { class: "kc-feedback-question", "aria-hidden": "true" }, [texts.question]),
+      yes,
+      no,
+    ]);
+    box.append(group);
+    yes.addEventListener("click", () => {
+      sendFeedback(entry, "yes");
+      finishFeedback(entry, box, texts.thanks, true);
+    });
+    no.addEventListener("click", () => {
+      sendFeedback(entry, "no");
+      box.replaceChildren(commentForm(entry, box));
+      announce(texts.thanks);
+    });
+    return box;
+  }
+
+  function commentForm(entry, box) {
+    const texts = ui(entry.lang);
+    const id = "kc-comment-" + String(entry.answer).replace(/\W/g, "");
+    const field = el("input", { id: id, type: "text", class: "kc-input kc-comment", maxlength: String(COMMENT_MAX), autocomplete: "off" });
+    const send = el("button", { type: "submit", class: "kc-secondary" }, [texts.commentSend]);
+    const human = el("button", { type: "button", class: "kc-reply" }, [texts.human]);
+    const form = el("form", { class: "kc-comment-form" }, [
+      el("p", { class: "kc-feedback-done" }, [texts.thanks]),
+      el("label", { for: id }, [texts.commentLabel]),
+      el("div", { class: "kc-comment-row" }, [field, send]),
+      human,
+    ]);
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const comment = field.value.trim().slice(0, COMMENT_MAX);
+      if (comment) {
+        sendFeedback(entry, "no", comment);
+      }
+      finishFeedback(entry, box, texts.thanks, false);
+    });
+    human.addEventListener("click", () => {
+      finishFeedback(entry, box, texts.thanks, false);
+      sendUserMessage(texts.humanText, "/request_human");
+    });
+    setTimeout(() => field.focus(), 0);
+    return form;
+  }
+
+  function finishFeedback(entry, box, thanks, speak) {
+    const hadFocus = box.contains(root.activeElement);
+    entry.feedbackGiven = true;
+    saveState();
+    box.replaceChildren(el("p", { class: "kc-feedback-done" }, [thanks]));
+    if (speak) {
+      announce(thanks);
+    }
+    if (hadFocus) {
+      input.focus();
+    }
+  }
+
+  function announce(text) {
+    announcer.textContent = "";
+    setTimeout(() => {
+      announcer.textContent = text;
+    }, 50);
+  }
+
+  function sendFeedback(entry, helpful, comment) {
+    const payload = { answer: String(entry.answer), helpful: helpful };
+    if (comment) {
+      payload.comment = comment;
+    }
+    emitMessage("/feedback" + JSON.stringify(payload));
   }
 
   function renderButtons(buttons) {
@@ -446,7 +623,7 @@
       state.greeted = true;
       saveState();
       setTyping(true);
-      emitMessage("/greet");
+      emitMessage(state.leicht ? '/greet{"leichte_sprache": "on", "language": "de"}' : "/greet");
     }
   }
 
@@ -470,7 +647,24 @@
     if (buttons.length) {
       dropButtons();
     }
-    addEntry({ from: "bot", text: text, buttons: buttons });
+    const entry = { from: "bot", text: text, buttons: buttons };
+    if (typeof message.lang === "string" && /^[a-z]{2}$/.test(message.lang)) {
+      entry.lang = message.lang;
+    }
+    if (typeof message.answer === "string" && /^[0-9.e+-]{1,40}$/.test(message.answer)) {
+      entry.answer = message.answer;
+      entry.feedback = message.feedback === true;
+    }
+    if (Array.isArray(message.sources)) {
+      entry.sources = message.sources
+        .filter((s) => s && typeof s.title === "string")
+        .slice(0, 5)
+        .map((s) => ({ title: s.title, url: typeof s.url === "string" ? s.url : "" }));
+    }
+    if (message.mode === "leicht" || message.mode === "de") {
+      setLeicht(message.mode === "leicht", false);
+    }
+    addEntry(entry);
   }
 
   function connect() {
@@ -561,7 +755,7 @@
   }
 
   function restart() {
-    state = freshState(state.consent);
+    state = freshState(state.consent, state.leicht);
     state.open = true;
     saveState();
     pending = [];
@@ -578,6 +772,25 @@
     }
     input.focus();
   }
+
+  /** Reflect the mode on the switch; `tell` also tells the assistant. */
+  function setLeicht(on, tell) {
+    const changed = state.leicht !== on;
+    state.leicht = on;
+    leichtButton.setAttribute("aria-pressed", on ? "true" : "false");
+    saveState();
+    if (tell && changed && state.consent && state.greeted) {
+      setTyping(true);
+      emitMessage(
+        on
+          ? '/switch_language{"leichte_sprache": "on", "language": "de"}'
+          : '/switch_language{"leichte_sprache": "off", "language": "de"}'
+      );
+    }
+  }
+
+  leichtButton.addEventListener("click", () => setLeicht(!state.leicht, true));
+  setLeicht(!!state.leicht, false);
 
   launcher.addEventListener("click", () => open());
   closeButton.addEventListener("click", close);
