@@ -73,9 +73,4 @@ def environment(
         "TF_CPP_MIN_LOG_LEVEL": base.get("TF_CPP_MIN_LOG_LEVEL", "2"),
         # No telemetry: nothing may leave the machine.
         "RASA_TELEMETRY_ENABLED": "false",
-        # Sanic closes idle keep-alive connections after 5 s. While `bot reload`
-        # makes Rasa load a new model (PUT /model blocks its event loop for some
-        # seconds) the action server would close Rasa's pooled connection unseen,
-        # and the next action call - a citizen's answer - would fail on it.
-        "SANIC_KEEP_ALIVE_TIMEOUT": base.get("SANIC_KEEP_ALIVE_TIMEOUT", "75"),
     }
