@@ -41,7 +41,9 @@ class Supervisor:
         self.stop_event = threading.Event()  # set by a signal handler: give up waiting
 
     # -- processes -------------------------------------------------------------
-    def start(self, name: str, cmd: list[str]) -> subprocess.Popen[bytes]:
+    def start(
+        self, name: str, cmd: list[str], env: Mapping[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
         out = None
         if self.log_dir:
             os.makedirs(self.log_dir, exist_ok=True)
@@ -49,7 +51,7 @@ class Supervisor:
         proc = subprocess.Popen(
             cmd,
             cwd=PROJECT_ROOT,
-            env=self.env,
+            env={**self.env, **(env or {})},
             stdout=out,
             stderr=subprocess.STDOUT if out else None,
             start_new_session=True,
@@ -69,6 +71,11 @@ class Supervisor:
                 "--port",
                 str(conf.action_port),
             ],
+            # Sanic closes idle keep-alive connections after 5 s. While `bot reload`
+            # makes Rasa load a model (PUT /model blocks its event loop for seconds),
+            # the action server would close Rasa's pooled connection unseen and the
+            # next action call - a citizen's answer - would fail on it.
+            env={"SANIC_KEEP_ALIVE_TIMEOUT": self.env.get("SANIC_KEEP_ALIVE_TIMEOUT", "75")},
         )
 
     def start_rasa_server(self, conf: settings.Settings) -> None:

@@ -31,8 +31,9 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import PROJECT_ROOT
-from bot.review import auth, charts, models, queries
+from bot.review import auth, charts, models, queries, views
 from bot.review.privacy import mask, mask_email, mask_phone
+from bot.review.views import analytics
 
 HERE = Path(__file__).resolve().parent
 logger = logging.getLogger(__name__)
@@ -374,6 +375,7 @@ def create_app(
             chart_fallback=charts.share_bar(
                 data.fallback_messages, data.messages, "Anteil nicht verstandener Nachrichten"
             ),
+            **await db(analytics.template_context),
         )
 
     # --- conversations ---------------------------------------------------------------
@@ -624,6 +626,19 @@ def create_app(
                 "open_visitor_requests": data.open_requests,
             }
         )
+
+    # Pages in their own modules (bot/review/views/).
+    views.register(
+        app,
+        views.Context(
+            render=render,
+            db=db,
+            redirect=redirect,
+            intents=intents,
+            messages=MESSAGES,
+            audit_labels=AUDIT_LABELS,
+        ),
+    )
 
     from bot.review.views import feedback as feedback_view
 
