@@ -57,15 +57,6 @@ def cmd_sync_domain(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_train(args: argparse.Namespace) -> int:
-    import subprocess
-
-    return subprocess.call(
-        _rasa("train", "--fixed-model-name", "current", "--out", "models", "--force"),
-        cwd=PROJECT_ROOT,
-    )
-
-
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """Blind evaluation with the report in docs/ and the quality gate."""
     from bot.evaluation import gate, report
@@ -132,7 +123,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     va.add_argument("--skip-rasa", action="store_true", help="skip `rasa data validate`")
     va.set_defaults(func=cmd_validate)
-    sub.add_parser("train", help="retrain the model (always)").set_defaults(func=cmd_train)
     sub.add_parser(
         "sync-domain", help="copy utter_emergency's texts from bot/knowledge.yml to domain.yml"
     ).set_defaults(func=cmd_sync_domain)
@@ -157,12 +147,17 @@ def build_parser() -> argparse.ArgumentParser:
     from bot.review.commands import add_subcommands as add_review_subcommands
 
     add_review_subcommands(sub)  # user, retention, export, review, bench-review
+
+    from bot.maintenance.commands import add_subcommands as add_maintenance_subcommands
+
+    add_maintenance_subcommands(sub)  # train, data add-corrections, compare, reload
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     args = build_parser().parse_args(argv)
+    args.invoked_from = Path.cwd()  # file arguments are relative to where `bot` was called
     os.chdir(PROJECT_ROOT)
     return int(args.func(args) or 0)
 

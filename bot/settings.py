@@ -25,6 +25,8 @@ from pathlib import Path
 from bot import PROJECT_ROOT
 
 PROFILES = ("development", "production")
+# Where `bot run` keeps a random API token (mode 0600) when RASA_AUTH_TOKEN is unset.
+AUTH_TOKEN_FILE = PROJECT_ROOT / "var" / "rasa-auth-token"
 LOOPBACK = ("127.0.0.1", "::1")
 
 
@@ -125,6 +127,17 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         rate_limit_address=env.get("BOT_RATE_LIMIT_ADDRESS") or "120/minute",
         rate_limit_exempt=_list(env.get("BOT_RATE_LIMIT_EXEMPT"), () if production else LOOPBACK),
     )
+
+
+def local_auth_token(env: Mapping[str, str] | None = None) -> str | None:
+    """The Rasa API token for local tools: RASA_AUTH_TOKEN, else the one `bot run` saved."""
+    env = os.environ if env is None else env
+    if env.get("RASA_AUTH_TOKEN"):
+        return env["RASA_AUTH_TOKEN"]
+    try:
+        return AUTH_TOKEN_FILE.read_text(encoding="utf-8").strip() or None
+    except OSError:
+        return None
 
 
 def retention_days() -> int:

@@ -25,7 +25,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import TracebackType
 
 from bot import PROJECT_ROOT, settings
@@ -70,6 +70,7 @@ class Child:
     started_at: float
     crashes: int = 0  # consecutive quick crashes, for the back-off
     restart_at: float | None = None
+    env: dict[str, str] = field(default_factory=dict)  # this child's own additions
 
     def backoff(self) -> float:
         return min(MAX_BACKOFF, 2.0 ** max(0, self.crashes - 1))
@@ -88,7 +89,9 @@ class Supervisor:
         return [(child.name, child.proc) for child in self.children]
 
     # -- processes -------------------------------------------------------------
-    def _spawn(self, name: str, cmd: list[str]) -> subprocess.Popen[bytes]:
+    def _spawn(
+        self, name: str, cmd: list[str], env: Mapping[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
         out = None
         if self.log_dir:
             os.makedirs(self.log_dir, exist_ok=True)
@@ -97,7 +100,7 @@ class Supervisor:
             return subprocess.Popen(
                 cmd,
                 cwd=PROJECT_ROOT,
-                env=self.env,
+                env={**self.env, **(env or {})},
                 stdout=out,
                 stderr=subprocess.STDOUT if out else None,
                 start_new_session=True,
@@ -107,9 +110,12 @@ class Supervisor:
             if out:
                 out.close()  # the child has its own copy
 
-    def start(self, name: str, cmd: list[str]) -> subprocess.Popen[bytes]:
-        proc = self._spawn(name, cmd)
-        self.children.append(Child(name, cmd, proc, time.monotonic()))
+    def start(
+        self, name: str, cmd: list[str], env: Mapping[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
+        """Start a child; `env` adds variables for this child only."""
+        proc = self._spawn(name, cmd, env)
+        self.children.append(Child(name, cmd, proc, time.monotonic(), env=dict(env or {})))
         return proc
 
     def restart_stopped(self, now: float | None = None) -> None:
@@ -128,7 +134,7 @@ class Supervisor:
                     f"restarting in {child.backoff():.0f} s"
                 )
             elif now >= child.restart_at and not self.stop_event.is_set():
-                child.proc = self._spawn(child.name, child.cmd)
+                child.proc = self._spawn(child.name, child.cmd, child.env)
                 child.started_at, child.restart_at = now, None
 
     def run_until_stopped(self, interval: float = 0.5) -> None:
@@ -137,7 +143,15 @@ class Supervisor:
             self.restart_stopped()
 
     def start_action_server(self, conf: settings.Settings) -> None:
-        self.start("actions", [sys.executable, "-m", "bot.action_server"])
+        self.start(
+            "actions",
+            [sys.executable, "-m", "bot.action_server"],
+            # Sanic closes idle keep-alive connections after 5 s. While `bot reload`
+            # makes Rasa load a model (PUT /model blocks its event loop for seconds),
+            # the action server would close Rasa's pooled connection unseen and the
+            # next action call - a citizen's answer - would fail on it.
+            env={"SANIC_KEEP_ALIVE_TIMEOUT": self.env.get("SANIC_KEEP_ALIVE_TIMEOUT", "75")},
+        )
 
     def start_rasa_server(self, conf: settings.Settings) -> None:
         # The token and every other setting come from the environment
@@ -233,7 +247,7 @@ def run_all() -> int:
     conf = settings.load()
     env = settings.environment(conf)
     if not conf.auth_token_from_env:
-        _write_private(PROJECT_ROOT / "var" / "rasa-auth-token", conf.auth_token)
+        _write_private(settings.AUTH_TOKEN_FILE, conf.auth_token)
     with Supervisor(env) as sup:
         stop_on_signals(sup)
         try:

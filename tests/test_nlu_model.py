@@ -16,6 +16,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.asyncio_utils import run_async
+from bot.nlu.length_limiter import LengthLimiter
 from bot.nlu.urgency_classifier import SCORE_KEY
 from bot.nlu.urgency_flagger import UrgencyFlagger, german_word_list
 from bot.urgency import UrgencyDetector
@@ -98,10 +99,14 @@ def test_a_harmless_message_stays_harmless(flagger) -> None:
 
 
 def test_a_huge_message_is_read_at_its_start_and_end(flagger) -> None:
+    # The classifiers read only the first 1,000 characters (LengthLimiter) and
+    # cannot judge the end; the detector reads the start and the end.
     text = "Ich habe eine Frage zur Pressestelle. " * 2000 + "Hilfe, es brennt bei uns!"
     msg = message(text, "ask_press_office", 0.0, 0.0)
+    LengthLimiter(1000).process([msg])
     flagger.process([msg])
     assert msg.get(INTENT)["name"] == "emergency"
+    assert msg.get("urgency")["signals"] == ["detector"]
 
 
 @pytest.mark.parametrize(

@@ -84,8 +84,13 @@ def decide(
     intent_confidence: float,
     model: dict[str, float],
     lexical: UrgencyResult,
+    models_saw_all: bool = True,
 ) -> dict[str, Any]:
-    """Combine the three signals into a level (pure: also used by bench/dev_cv.py)."""
+    """Combine the three signals into a level (pure: also used by bench/dev_cv.py).
+
+    `models_saw_all` is False when the learned models read only the start of
+    a long message: then they cannot judge what the detector found later.
+    """
     score = model.get("score")
     urgent_signals = []
     possible_signals = []
@@ -101,7 +106,7 @@ def decide(
     supported = intent_confidence >= config["detector_support"] or (
         score is not None and score >= config["detector_support"]
     )
-    if lexical.urgent and (supported or score is None):
+    if lexical.urgent and (supported or score is None or not models_saw_all):
         urgent_signals.append("detector")
     elif lexical.urgent:
         # Danger words that both learned models find implausible (a figurative
@@ -173,6 +178,7 @@ class UrgencyFlagger(GraphComponent):
             ranked_confidence(message, self.intent),
             message.get(SCORE_KEY) or {},
             lexical,
+            models_saw_all=message.get(ORIGINAL_TEXT) is None,
         )
         info["classifier_intent"] = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
         return info

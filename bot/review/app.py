@@ -32,8 +32,9 @@ from sanic.response import HTTPResponse
 
 from bot import PROJECT_ROOT, settings
 from bot.client_address import client_address
-from bot.review import auth, charts, models, queries, throttle
+from bot.review import auth, charts, models, queries, throttle, views
 from bot.review.privacy import mask, mask_email, mask_phone
+from bot.review.views import analytics
 
 HERE = Path(__file__).resolve().parent
 logger = logging.getLogger(__name__)
@@ -405,6 +406,7 @@ def create_app(
             chart_fallback=charts.share_bar(
                 data.fallback_messages, data.messages, "Anteil nicht verstandener Nachrichten"
             ),
+            **await db(analytics.template_context),
         )
 
     # --- conversations ---------------------------------------------------------------
@@ -686,6 +688,19 @@ def create_app(
                 "open_visitor_requests": data.open_requests,
             }
         )
+
+    # Pages in their own modules (bot/review/views/).
+    views.register(
+        app,
+        views.Context(
+            render=render,
+            db=db,
+            redirect=redirect,
+            intents=intents,
+            messages=MESSAGES,
+            audit_labels=AUDIT_LABELS,
+        ),
+    )
 
     from bot.review.views import feedback as feedback_view
 

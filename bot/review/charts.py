@@ -84,7 +84,7 @@ def hbar_chart(items: list[tuple[str, int]], title: str) -> Markup:
     return Markup("".join(parts))
 
 
-def share_bar(part: int, whole: int, title: str) -> Markup:
+def share_bar(part: int, whole: int, title: str, unit: str = "Nachrichten") -> Markup:
     """One horizontal 100 % bar with the share of `part` highlighted."""
     width, height = 640, 46
     share = part / whole if whole else 0.0
@@ -95,6 +95,6 @@ def share_bar(part: int, whole: int, title: str) -> Markup:
         f"<title>{escape(title)}</title>"
         f'<rect class="track" x="8" y="6" width="{width - 16}" height="20"/>'
         f'<rect class="bar-warn" x="8" y="6" width="{w:.1f}" height="20"/>'
-        f'<text class="axis" x="8" y="42">{share * 100:.1f} % ({part} von {whole} Nachrichten)'
+        f'<text class="axis" x="8" y="42">{share * 100:.1f} % ({part} von {whole} {escape(unit)})'
         "</text></svg>"
     )

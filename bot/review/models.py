@@ -130,6 +130,21 @@ corrections = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )
 
+# What became of a user message as training data (bot/review/labels.py): a
+# person marked it "not training data", or `bot data add-corrections` added
+# it to data/nlu/ ("exported") or refused it ("refused", with the reason).
+# A message without a row here and with a correction is waiting for export.
+training_status = sa.Table(
+    "review_training_status",
+    metadata,
+    sa.Column("event_id", sa.Integer, primary_key=True),
+    sa.Column("sender_id", sa.String(255), nullable=False, index=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("detail", sa.Text),
+    sa.Column("decided_by", sa.String(100), nullable=False),
+    sa.Column("decided_at", sa.DateTime(timezone=True), nullable=False),
+)
+
 audit_log = sa.Table(
     "review_audit_log",
     metadata,

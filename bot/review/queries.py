@@ -563,6 +563,10 @@ def correct_intent(
         if row is None:
             return False
         conn.execute(m.corrections.delete().where(m.corrections.c.event_id == event_id))
+        # A changed label is a new decision: it waits for export again.
+        conn.execute(
+            m.training_status.delete().where(m.training_status.c.event_id == event_id)
+        )
         if intent:
             conn.execute(
                 m.corrections.insert().values(
@@ -590,7 +594,9 @@ def _delete_conversations(conn: sa.engine.Connection, senders: list[str]) -> int
     for start in range(0, len(senders), 500):
         chunk = senders[start : start + 500]
         deleted += conn.execute(e.delete().where(e.c.sender_id.in_(chunk))).rowcount
-        for table in (m.conversation_reviews, m.tags, m.corrections, db.chat_feedback):
+        for table in (
+            m.conversation_reviews, m.tags, m.corrections, m.training_status, db.chat_feedback
+        ):
             conn.execute(table.delete().where(table.c.sender_id.in_(chunk)))
     return deleted
 
@@ -679,7 +685,15 @@ def export_corrections(eng: sa.engine.Engine) -> str:
     """Rasa NLU training data (YAML, version 3.1) with the corrected examples."""
     with eng.connect() as conn:
         rows = conn.execute(
-            sa.select(m.corrections.c.text, m.corrections.c.corrected_intent).order_by(
+            sa.select(m.corrections.c.text, m.corrections.c.corrected_intent)
+            .where(  # a person said "not training data"
+                m.corrections.c.event_id.not_in(
+                    sa.select(m.training_status.c.event_id).where(
+                        m.training_status.c.status == "ignored"
+                    )
+                )
+            )
+            .order_by(
                 m.corrections.c.corrected_intent, m.corrections.c.event_id
             )
         ).all()

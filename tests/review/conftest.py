@@ -161,3 +161,22 @@ def admin(review_server: ReviewServer) -> Client:
 def engine(tmp_path: Path) -> sa.engine.Engine:
     """A fresh, empty database for tests that do not need the HTTP app."""
     return models.engine(f"sqlite:///{tmp_path / 'unit.db'}")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sa.engine.Engine]:
+    """A fresh database of both kinds the project runs on (PostgreSQL in production)."""
+    if request.param == "sqlite":
+        yield models.engine(f"sqlite:///{tmp_path / 'any.db'}")
+        return
+    name = f"kpb_inbox_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(
+        "postgresql://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT"
+    )
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    eng = models.engine(f"postgresql://postgres@127.0.0.1:5432/{name}")
+    yield eng
+    eng.dispose()
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

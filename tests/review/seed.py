@@ -23,6 +23,10 @@ class Msg:
     action: str = "action_answer"
     form: bool = False
     reasons: list[str] = field(default_factory=list)
+    # The classifier's ranking (default: the intent alone) and the urgency
+    # decision's signals (bot/nlu/urgency_flagger.py).
+    ranking: list[tuple[str, float]] | None = None
+    signals: list[str] = field(default_factory=list)
 
 
 def _row(sender: str, type_name: str, ts: float, data: dict[str, Any]) -> dict[str, Any]:
@@ -55,9 +59,14 @@ def conversation_rows(sender: str, messages: list[Msg], start: float) -> list[di
         parse = {
             "text": msg.text,
             "intent": {"name": msg.intent, "confidence": msg.confidence},
-            "intent_ranking": [{"name": msg.intent, "confidence": msg.confidence}],
+            "intent_ranking": [
+                {"name": name, "confidence": conf}
+                for name, conf in (msg.ranking or [(msg.intent, msg.confidence)])
+            ],
             "entities": [],
             "urgency": {
+                "level": "urgent" if msg.urgent else "none",
+                "signals": msg.signals or (["intent", "detector"] if msg.urgent else []),
                 "urgent": msg.urgent,
                 "reasons": msg.reasons,
                 "classifier_intent": msg.intent,

@@ -108,7 +108,7 @@ def test_review_workflow_in_chromium(
 
     # overview with charts
     page.goto(review_server.url + "/")
-    assert page.locator("svg.chart").count() == 4
+    assert page.locator("svg.chart").count() == 8
     page.screenshot(path=str(shots / "review-overview.png"), full_page=True)
 
     # filter for urgent cases

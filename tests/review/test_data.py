@@ -357,7 +357,7 @@ def test_overview_charts_are_inline_svg(press: Client, review_server: ReviewServ
         review_server.engine, "ov-1", [Msg("<i>x</i>", intent="emergency", urgent=True)]
     )
     page = press.get("/").text
-    assert page.count("<svg") == 4
+    assert page.count("<svg") == 8  # four charts of the figures, four of the analytics
     assert "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
     assert "<i>x</i>" not in page
     data = press.get("/api/overview").json()
