@@ -24,7 +24,9 @@ from actions.common import KNOWLEDGE, latest_intent, mode, say, warn_if_possibly
 from actions.press_office import now_in_berlin
 from bot import db, settings
 from bot.visitors import parsing, store
+from bot.visitors.notify import MailSettings
 from bot.visitors.parsing import DateRange, Problem
+from bot.visitors.validation import NONE_TEXT, check_request
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +80,7 @@ CORRECTIONS: list[tuple[str, str]] = [
     ("group_name", r"gruppe\b|gruppenname|klasse|verein|schule|group\b|class\b"),
     ("topics", r"themen?|interessen?|topics?"),
 ]
-NONE_TEXT = "keine Angabe"
+
 
 
 def _today() -> dt.date:
@@ -344,32 +346,30 @@ class ActionSubmitVisitorRequest(Action):
             return reset
         if tracker.get_slot("confirmed") is not True:
             return reset
+        request = checked_request(tracker)
+        if isinstance(request, list):
+            # Only a forged or corrupted tracker gets here: the form checks each answer.
+            logger.warning("visitor request refused, slots failed the check: %s", request)
+            say(dispatcher, tracker, "form_unchecked", feedback=False)
+            return [ActiveLoop(None), SlotSet("requested_slot", None), *reset]
         try:
-            reference = store.save(db.engine(), request_from(tracker))
+            reference = store.save(db.engine(), request)
         except (sa.exc.SQLAlchemyError, OSError):
             logger.exception("could not store a visitor request")
             say(dispatcher, tracker, "form_store_failed", feedback=False)
             # Slots kept: "ja" resumes the form, which is complete and submits again.
             return [ActiveLoop(None), SlotSet("paused_form", FORM)]
-        say(dispatcher, tracker, "form_submitted", reference=reference)
+        # What happens next, as it really happens: e-mailed only when a recipient is set.
+        mailed = bool(MailSettings.from_env().recipient)
+        say(dispatcher, tracker, "form_submitted", reference=reference, mailed=mailed)
         return reset
 
 
-def request_from(tracker: Tracker) -> store.VisitorRequest:
-    slot = tracker.get_slot
-    topics = slot("topics")
-    return store.VisitorRequest(
-        group_name=slot("group_name"),
-        contact_name=slot("contact_name"),
-        email=slot("email"),
-        phone=slot("phone"),
-        group_size=int(slot("group_size")),
-        date_from=dt.date.fromisoformat(slot("date_from")),
-        date_to=dt.date.fromisoformat(slot("date_to")),
-        date_text=slot("visit_date"),
-        topics=None if topics == NONE_TEXT else topics,
-        consent_at=_consent_time(tracker),
-    )
+def checked_request(tracker: Tracker) -> store.VisitorRequest | list[str]:
+    """The request from the slots, every one checked again (bot/visitors/validation.py)."""
+    minimum, maximum = _limits()
+    slots = {name: tracker.get_slot(name) for name in FORM_SLOTS}
+    return check_request(slots, _consent_time(tracker), _today(), minimum, maximum)
 
 
 def _consent_time(tracker: Tracker) -> dt.datetime:

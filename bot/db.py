@@ -80,6 +80,8 @@ def engine(url: str | None = None) -> sa.engine.Engine:
         from pathlib import Path
 
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    eng = sa.create_engine(url, future=True, pool_pre_ping=True)
+    # hide_parameters: a database error must not write names, e-mail addresses or
+    # phone numbers of citizens into the logs.
+    eng = sa.create_engine(url, future=True, pool_pre_ping=True, hide_parameters=True)
     metadata.create_all(eng)
     return eng

@@ -44,6 +44,7 @@ REQUIRED_VARIANTS = tuple(_VARIANT_KEY.values())
 SAMPLE_EXTRAS: dict[str, Any] = {
     "days": 90,
     "reference": "BG-2026-0001",
+    "mailed": True,
     "minimum": 2,
     "maximum": 100,
     "value": "31.2.",

@@ -2,7 +2,10 @@
 
 `assistant` starts the action server and the Rasa server once per test session
 (on free ports, so a developer's `make run` and parallel test runs can keep running) with a fresh
-SQLite database, exactly as `bot run` starts them.
+SQLite database, exactly as `bot run` starts them. The test process (127.0.0.1)
+counts as the trusted reverse proxy: requests without X-Forwarded-For come from
+127.0.0.1 and are not rate-limited (development profile); a test that sends
+X-Forwarded-For is a stranger on the internet with low limits.
 """
 
 from __future__ import annotations
@@ -77,11 +80,15 @@ class Assistant:
 def assistant(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
     tmp = tmp_path_factory.mktemp("assistant")
     base = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "SANIC_"))},
         "RASA_PORT": os.environ.get("TEST_RASA_PORT") or str(free_port()),
         "ACTION_PORT": os.environ.get("TEST_ACTION_PORT") or str(free_port()),
+        "WEB_PORT": os.environ.get("TEST_WEB_PORT") or str(free_port()),  # tests/browser
         "BOT_DATABASE_URL": f"sqlite:///{tmp / 'assistant.db'}",
         "RASA_AUTH_TOKEN": "test-token",
+        "BOT_TRUSTED_PROXIES": "127.0.0.1",
+        "BOT_RATE_LIMIT_SENDER": "10/minute",
+        "BOT_RATE_LIMIT_ADDRESS": "15/minute",
     }
     conf = settings.load(base)
     env = settings.environment(conf, base)

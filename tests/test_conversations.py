@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import urllib.error
 import urllib.request
 import uuid
@@ -114,10 +115,20 @@ def test_http_api_requires_the_token(assistant) -> None:
 
 
 def test_urgent_sentence_at_the_end_of_a_very_long_message(assistant) -> None:
+    # As long as the chat accepts (2,000 characters; the classifier reads 1,000).
+    message = "Ich wollte eigentlich etwas über die Pressestelle fragen. " * 33
+    message += "Aber jetzt steht ein Mann mit einem Messer vor meiner Tür!"
+    assert 1900 < len(message) <= 2000
+    first = assistant.texts(sender(), message)[0]
+    # Handled as the contract says: utter_emergency or the 110 line first.
+    assert first.startswith(EMERGENCY_START) or "110" in re.split(r"[.!?]\s", first)[0]
+
+
+def test_an_urgent_message_over_the_length_limit_still_gets_110_first(assistant) -> None:
     message = "Ich wollte eigentlich etwas über die Pressestelle fragen. " * 100
     message += "Aber jetzt steht ein Mann mit einem Messer vor meiner Tür!"
-    texts = assistant.texts(sender(), message)
-    assert texts[0].startswith(EMERGENCY_START)
+    first = assistant.texts(sender(), message)[0]
+    assert first.split(".")[0].endswith("110 an (Feuer oder medizinischer Notfall: 112)")
 
 
 LINE = "Wenn jemand in Gefahr ist oder der Täter noch in der Nähe ist: sofort 110 anrufen."

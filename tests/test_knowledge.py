@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import shutil
@@ -29,14 +30,155 @@ def test_every_fact_names_a_known_source(knowledge: Knowledge) -> None:
         assert fact["source"] in knowledge.sources, name
 
 
-@pytest.mark.skipif(not SHARED_FACTS.exists(), reason="../shared/facts not beside the project")
-def test_numbers_in_the_knowledge_file_come_from_the_shared_facts() -> None:
-    shared = " ".join(p.read_text(encoding="utf-8") for p in SHARED_FACTS.glob("*"))
-    shared_digits = re.sub(r"\D", "", shared)
-    text = DEFAULT_PATH.read_text(encoding="utf-8")
-    for number in re.findall(r"\d[\d /-]{2,}\d", text):
-        digits = re.sub(r"\D", "", number)
-        assert digits in shared_digits, f"{number!r} is not in ../shared/facts"
+# --- nothing the assistant says may come from anywhere but ../shared/facts -----------
+# What the assistant can say: the knowledge file, the responses in domain.yml,
+# the texts in actions/, the form's hints (bot/visitors/parsing.py) and the
+# chat channels' refusals (bot/web/chat_guard.py).
+SAID_BY_CODE = [
+    *sorted((PROJECT_ROOT / "actions").glob("*.py")),
+    PROJECT_ROOT / "bot" / "visitors" / "parsing.py",
+    PROJECT_ROOT / "bot" / "web" / "chat_guard.py",
+]
+# Values that are said but are no facts, each with its reason. Removed from the
+# texts before the check; anything else must be in ../shared/facts.
+NOT_FACTS = {
+    "15.3.": "example of a date in the form's hints",
+    "25": "example of a group size in the form's hints (“zum Beispiel 25”)",
+    "+49": "Germany's country code in the hint on how to write a phone number",
+    "2.000": "the chat's technical message-length limit (bot/web/chat_guard.py)",
+    "2": "the two Sachgebiete, written as a digit in Leichte Sprache (“hat 2 Bereiche”)",
+    "3": "the three aims of the Sicherheitsprogramm, as a digit in Leichte Sprache",
+    "name@example.org": "example address in a reserved example domain (RFC 2606)",
+}
+PHONE = re.compile(r"(?<!\d)\d[\d \t/-]{4,}\d(?!\d)")
+NUMBER = re.compile(r"\d+")
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+DOMAIN = re.compile(
+    r"(?:https?://)?(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+(?:nrw|de|eu|com|org|net|info)\b",
+    re.IGNORECASE,
+)
+
+
+def _shared_text() -> str:
+    if not SHARED_FACTS.is_dir() or not any(SHARED_FACTS.iterdir()):
+        pytest.fail(f"{SHARED_FACTS} is missing: the facts must lie beside the project")
+    return " ".join(p.read_text(encoding="utf-8") for p in sorted(SHARED_FACTS.glob("*")))
+
+
+def _strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+def _neutral(value: object) -> object:
+    """Run-time values (reference, dates, limits) as placeholders without digits:
+    they are not part of what the knowledge file states."""
+    if isinstance(value, dict):
+        return {k: _neutral(v) for k, v in value.items()}
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float, str)):
+        return "WERT"
+    return value
+
+
+def _code_texts(path: Path) -> list[str]:
+    """The string literals of a module that can reach a citizen: no docstrings,
+    no regular expressions, no log messages."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    skip: set[int] = set()
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr):
+            skip.add(id(body[0].value))  # docstring
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            owner = node.func.value
+            if isinstance(owner, ast.Name) and owner.id in {"re", "logger", "logging"}:
+                skip.update(id(arg) for arg in ast.walk(node) if isinstance(arg, ast.Constant))
+    return [
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in skip
+    ]
+
+
+def said_texts() -> dict[str, list[str]]:
+    """Every text the assistant can say, by where it comes from."""
+    from bot.web.chat_guard import RATE_LIMITED_TEXT, too_long_text
+
+    knowledge = Knowledge.load()
+    domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
+    texts = {
+        # The answers rendered (their templates hold list indexes, no text).
+        "bot/knowledge.yml": _strings({**knowledge.data, "answers": None})
+        + [
+            knowledge.answer(name, mode, **_neutral(SAMPLE_EXTRAS)).text
+            for name in knowledge.answer_names()
+            for mode in knowledge.modes_of(name)
+        ],
+        "domain.yml": _strings(domain.get("responses")),
+        "bot/web/chat_guard.py (rendered)": [RATE_LIMITED_TEXT, too_long_text(2000)],
+    }
+    for path in SAID_BY_CODE:
+        texts[str(path.relative_to(PROJECT_ROOT))] = _code_texts(path)
+    return texts
+
+
+def _without_allowed(text: str) -> str:
+    for value in NOT_FACTS:
+        text = re.sub(rf"(?<![\w.]){re.escape(value)}(?![\w])", " ", text)
+    return text
+
+
+def problems_in(texts: dict[str, list[str]], shared: str) -> list[str]:
+    """Numbers, phone numbers, e-mail and web addresses in `texts` not in `shared`."""
+    shared_phones = {re.sub(r"\D", "", p) for p in PHONE.findall(shared)}
+    shared_numbers = {int(n) for n in NUMBER.findall(shared)}
+    shared_lower = shared.lower()
+    problems = []
+    for origin, items in texts.items():
+        for text in items:
+            rest = _without_allowed(text)
+            for phone in PHONE.findall(rest):
+                if re.sub(r"\D", "", phone) not in shared_phones:
+                    problems.append(f"{origin}: phone number {phone!r}")
+                rest = rest.replace(phone, " ")
+            for email in EMAIL.findall(rest):
+                if email.lower() not in shared_lower:
+                    problems.append(f"{origin}: e-mail address {email!r}")
+                rest = rest.replace(email, " ")
+            for domain in DOMAIN.findall(rest):
+                bare = re.sub(r"^https?://", "", domain.lower())
+                if bare not in shared_lower:
+                    problems.append(f"{origin}: web address {domain!r}")
+                rest = rest.replace(domain, " ")
+            for number in NUMBER.findall(rest):  # times, counts, emergency numbers
+                if int(number) not in shared_numbers:
+                    problems.append(f"{origin}: number {number!r} in {text[:80]!r}")
+    return sorted(set(problems))
+
+
+def test_every_number_email_and_address_said_comes_from_the_shared_facts() -> None:
+    problems = problems_in(said_texts(), _shared_text())
+    assert not problems, "not in ../shared/facts:\n" + "\n".join(problems)
+
+
+def test_the_check_sees_what_is_said_and_flags_inventions() -> None:
+    texts = [t for ts in said_texts().values() for t in ts]
+    for said in ("110", "112", "02421 949-1100", "internetwache.polizei.nrw", "7 bis 16 Uhr"):
+        assert any(said in t for t in texts), said
+    assert any("Gruppengröße ist 25" in t for t in texts)  # actions/ is read
+    invented = (
+        "Rufen Sie 02421 949-1101 an, Notruf 113, Mail an presse@polizei-dueren.de, "
+        "siehe https://www.polizei-dueren.de oder kommen Sie um 17 Uhr."
+    )
+    found = problems_in({"test": [invented]}, _shared_text())
+    assert len(found) == 5, found
 
 
 def _write_variant(tmp_path: Path, mutate) -> Path:

@@ -68,7 +68,14 @@ class Loop:
 
 
 def _start_review_app(db_url: str, log: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "BOT_DATABASE_URL": db_url, "REVIEW_TRUST_PROXY": "1"}
+    # As tests/review/conftest.py: the test process is the trusted proxy, and the
+    # cookies are not Secure (requests sends Secure cookies only over https).
+    env = {
+        **os.environ,
+        "BOT_DATABASE_URL": db_url,
+        "BOT_TRUSTED_PROXIES": "127.0.0.1",
+        "REVIEW_INSECURE_COOKIES": "1",
+    }
     port = free_port()
     with open(log, "wb") as out:
         proc = subprocess.Popen(

@@ -1,4 +1,4 @@
-"""Production mode: conversations and visitor requests in PostgreSQL.
+"""Production profile: conversations in PostgreSQL, only the website channel.
 
 PostgreSQL runs on every machine of this project (127.0.0.1:5432); the test
 creates a database of its own and drops it afterwards.
@@ -6,16 +6,18 @@ creates a database of its own and drops it afterwards.
 
 from __future__ import annotations
 
-import json
 import os
-import urllib.request
 import uuid
 from collections.abc import Iterator
 
 import pytest
+import requests
 import sqlalchemy as sa
+import yaml
+from chat_client import SocketChat
+from netutil import listening_addresses
 
-from bot import db, settings
+from bot import PROJECT_ROOT, db, settings
 from bot.supervisor import Supervisor, free_port, start_core
 
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -33,35 +35,73 @@ def postgres_url() -> Iterator[str]:
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-def test_conversations_are_stored_in_postgresql(trained_model, postgres_url, tmp_path) -> None:
+def test_production_profile_chat_in_postgresql_rest_off_api_local(
+    trained_model, postgres_url, tmp_path
+) -> None:
+    """BOT_PROFILE=production: conversations over the website's socket.io channel
+    are stored in PostgreSQL, the REST channel is off, the Rasa server listens
+    only on the address the reverse proxy talks to (127.0.0.1 by default)."""
     base = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "SANIC_"))},
+        "BOT_PROFILE": "production",
         "RASA_PORT": str(free_port()),
         "ACTION_PORT": str(free_port()),
         "BOT_DATABASE_URL": postgres_url,
         "RASA_AUTH_TOKEN": "prod-test",
+        "BOT_WEBSITE_ORIGINS": "https://www.example.org",
     }
     conf = settings.load(base)
     env = settings.environment(conf, base)
+    url = f"http://127.0.0.1:{conf.rasa_port}"
 
     with Supervisor(env, log_dir=str(tmp_path)) as sup:
         start_core(sup, conf)
-        for text in ("Hallo", "Hilfe, es brennt bei uns im Keller!"):
-            body = json.dumps({"sender": "prod", "message": text}).encode()
-            request = urllib.request.Request(
-                f"http://127.0.0.1:{conf.rasa_port}/webhooks/rest/webhook",
-                body,
-                {"Content-Type": "application/json"},
-            )
-            with urllib.request.urlopen(request, timeout=60) as response:
-                answers = json.loads(response.read())
-        assert "110" in answers[0]["text"]
+        chat = SocketChat(url, origin="https://www.example.org").connect()
+        try:
+            session_id = chat.request_session()
+            chat.say("Hallo")
+            answers = chat.say("Hilfe, es brennt bei uns im Keller!")
+        finally:
+            chat.close()
+        assert "110" in answers[0]
+        rest = requests.post(
+            f"{url}/webhooks/rest/webhook", json={"sender": "p", "message": "Hallo"}, timeout=30
+        )
+        assert rest.status_code == 404
+        assert listening_addresses(conf.rasa_port) == {"127.0.0.1"}
+        # Other origins cannot open the chat from a browser.
+        polling = f"{url}/socket.io/?EIO=4&transport=polling"
+        assert (
+            requests.get(
+                polling, headers={"Origin": "http://localhost:8080"}, timeout=30
+            ).status_code
+            == 400
+        )
+        # The HTTP API is there for the proxy's internal address, with the token.
+        tracker = requests.get(
+            f"{url}/conversations/{session_id}/tracker?token=prod-test", timeout=30
+        )
+        assert tracker.status_code == 200
 
     engine = sa.create_engine(postgres_url)
     with engine.connect() as conn:
         rows = conn.execute(
-            sa.text("SELECT type_name, action_name FROM events WHERE sender_id = 'prod'")
+            sa.text("SELECT type_name, action_name FROM events WHERE sender_id = :s"),
+            {"s": session_id},
         ).fetchall()
     engine.dispose()
     assert ("action", "utter_emergency") in [(r[0], r[1]) for r in rows]
     assert sum(1 for r in rows if r[0] == "user") == 2
+
+
+def test_production_settings_without_overrides() -> None:
+    conf = settings.load({"BOT_PROFILE": "production"})
+    assert not conf.rest_channel and conf.credentials_file == "credentials-socketio.yml"
+    assert conf.rasa_host == "127.0.0.1" and conf.action_host == "127.0.0.1"
+    assert conf.website_origins == () and conf.rate_limit_exempt == ()
+    channels = yaml.safe_load((PROJECT_ROOT / conf.credentials_file).read_text())
+    assert list(channels) == ["bot.web.socketio_channel.SocketIOInput"]
+    dev = settings.load({})
+    assert dev.rest_channel and dev.credentials_file == "credentials.yml"
+    with pytest.raises(ValueError, match="BOT_PROFILE"):
+        settings.load({"BOT_PROFILE": "prod"})

@@ -1,4 +1,5 @@
-"""`bot run` (what `make run` starts): everything comes up, Ctrl-C stops it all."""
+"""`bot run` (what `make run` starts): everything comes up, a crashed worker is
+restarted, no secret is printed, Ctrl-C stops it all."""
 
 from __future__ import annotations
 
@@ -27,6 +28,13 @@ def _alive(pid: int) -> bool:
         return False
     stat = Path(f"/proc/{pid}/stat")
     return stat.exists() and stat.read_text().split()[2] != "Z"
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except FileNotFoundError:
+        return ""
 
 
 def test_bot_run_starts_everything_and_ctrl_c_stops_it(trained_model, tmp_path) -> None:
@@ -66,6 +74,22 @@ def test_bot_run_starts_everything_and_ctrl_c_stops_it(trained_model, tmp_path) 
         for name in ("WEB_PORT", "REVIEW_PORT"):
             with urllib.request.urlopen(f"http://127.0.0.1:{ports[name]}/", timeout=30) as r:
                 assert r.status == 200
+        assert "run-test" not in log.read_text()  # the API token is not printed
+        assert not [pid for pid in _children(proc.pid) if "run-test" in _cmdline(pid)]
+
+        # A crashed worker is restarted; the rest keeps running.
+        [outbox] = [pid for pid in children if "outbox" in _cmdline(pid)]
+        os.kill(outbox, signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            restarted = [p for p in _children(proc.pid) if "outbox" in _cmdline(p) and p != outbox]
+            if restarted:
+                break
+            time.sleep(0.5)
+        assert restarted, log.read_text()[-3000:]
+        assert proc.poll() is None
+        assert all(_alive(pid) for pid in children if pid != outbox)
+        children = _children(proc.pid)
 
         proc.send_signal(signal.SIGINT)  # Ctrl-C
         assert proc.wait(timeout=60) == 0

@@ -11,6 +11,7 @@ import os
 import sys
 from pathlib import Path
 
+from bot import settings
 from bot.evaluation.blind import BlindSetChanged
 from bot.maintenance import project as project_mod
 from bot.maintenance.project import Project
@@ -89,7 +90,7 @@ def cmd_reload(args: argparse.Namespace) -> int:
     model = _path(args, args.model) if args.model else project.current_model
     urls = args.url or server_urls()
     return reload(
-        model, project, urls, os.environ.get("RASA_AUTH_TOKEN"), force=args.force, echo=_echo
+        model, project, urls, settings.local_auth_token(), force=args.force, echo=_echo
     )
 
 

@@ -137,7 +137,8 @@ def reload(
         return 1
     if not token:
         echo("RASA_AUTH_TOKEN is not set: use the token the Rasa servers were started with "
-             "(`make run` prints it; set RASA_AUTH_TOKEN before `make run` to choose it).")
+             "(`make run` keeps a random one in var/rasa-auth-token; set RASA_AUTH_TOKEN "
+             "before `make run` to choose it).")
         return 1
     if force:
         echo("Quality gate skipped (--force).")

@@ -30,8 +30,9 @@ from sanic.exceptions import NotFound, SanicException
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import PROJECT_ROOT
-from bot.review import auth, charts, models, queries, views
+from bot import PROJECT_ROOT, settings
+from bot.client_address import client_address
+from bot.review import auth, charts, models, queries, throttle, views
 from bot.review.privacy import mask, mask_email, mask_phone
 from bot.review.views import analytics
 
@@ -39,8 +40,11 @@ HERE = Path(__file__).resolve().parent
 logger = logging.getLogger(__name__)
 SESSION_COOKIE = "review_session"
 LOGIN_CSRF_COOKIE = "review_login_csrf"
+DEVICE_COOKIE = "review_device"  # a browser the user logged in with before
+SECURE_PREFIX = "__Host-"  # Secure, path /, no Domain: no other site or subdomain sets it
 PUBLIC_ROUTES = {"login_form", "login_submit"}
 ADMIN_PREFIX = "/admin"
+MAX_PAGE = 100_000
 _app_numbers = itertools.count(1)
 
 MESSAGES = {
@@ -61,6 +65,8 @@ MESSAGES = {
 
 AUDIT_LABELS = {
     "login": "Anmeldung",
+    "login_failed": "Anmeldung fehlgeschlagen",
+    "contact_shown": "Kontaktdaten angezeigt",
     "user_add": "Benutzer angelegt",
     "user_disable": "Benutzer gesperrt",
     "user_enable": "Benutzer entsperrt",
@@ -116,23 +122,53 @@ def _env_flag(name: str) -> bool | None:
     return value in ("1", "true", "yes", "on")
 
 
+def page_number(value: str | None) -> int:
+    """The `page` argument: text that is no number means page 1; numbers out of
+    range are a clean 400 (they used to reach the database and give a 500)."""
+    try:
+        page = int(value or 1)
+    except ValueError:
+        return 1
+    if page > MAX_PAGE:
+        from sanic.exceptions import InvalidUsage
+
+        raise InvalidUsage("page out of range")
+    return max(1, page)
+
+
+MAX_ID = 2**31 - 1  # larger numbers overflow the database's integer columns
+
+
+def row_id(value: int) -> int:
+    """A database id from the URL or a form; out of range means "not found"."""
+    if not 1 <= value <= MAX_ID:
+        raise NotFound("no such id")
+    return value
+
+
 def create_app(
     database_url: str | None = None,
     *,
     secure_cookies: bool | None = None,
-    trust_proxy: bool | None = None,
+    trusted_proxies: tuple[str, ...] | None = None,
 ) -> Sanic:
     """The review app for `database_url` (default BOT_DATABASE_URL).
 
-    secure_cookies: always mark cookies Secure (env REVIEW_SECURE_COOKIES); otherwise
-    they are Secure when the request came over HTTPS (X-Forwarded-Proto counts).
-    trust_proxy: take the client address from X-Forwarded-For (env REVIEW_TRUST_PROXY).
+    secure_cookies: cookies are Secure and named with the `__Host-` prefix, unless
+    REVIEW_INSECURE_COOKIES=1 (only for local development over plain http
+    from another host than localhost).
+    trusted_proxies: addresses of reverse proxies whose X-Forwarded-For is
+    believed (env BOT_TRUSTED_PROXIES); from anyone else it is ignored.
     """
     eng = models.engine(database_url)
     if secure_cookies is None:
-        secure_cookies = bool(_env_flag("REVIEW_SECURE_COOKIES"))
-    if trust_proxy is None:
-        trust_proxy = bool(_env_flag("REVIEW_TRUST_PROXY"))
+        secure_cookies = not _env_flag("REVIEW_INSECURE_COOKIES")
+    if trusted_proxies is None:
+        trusted_proxies = settings.load().trusted_proxies
+    prefix = SECURE_PREFIX if secure_cookies else ""
+    session_cookie = prefix + SESSION_COOKIE
+    login_csrf_cookie = prefix + LOGIN_CSRF_COOKIE
+    device_cookie = prefix + DEVICE_COOKIE
     intents = domain_intents()
 
     app = Sanic(f"kpb_review_{next(_app_numbers)}")
@@ -167,31 +203,18 @@ def create_app(
     async def db(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         return await asyncio.to_thread(partial(fn, eng, *args, **kwargs))
 
-    def is_https(request: Request) -> bool:
-        forwarded = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
-        return secure_cookies or forwarded == "https" or request.scheme == "https"
-
     def client_ip(request: Request) -> str:
-        if trust_proxy:
-            forwarded = [p.strip() for p in request.headers.get("x-forwarded-for", "").split(",")]
-            if forwarded and forwarded[-1]:
-                return forwarded[-1][:100]
-        return request.ip or "unknown"
+        return client_address(
+            request.ip, request.headers.get("x-forwarded-for"), trusted_proxies
+        )
 
-    def set_cookie(
-        request: Request,
-        resp: HTTPResponse,
-        name: str,
-        value: str,
-        path: str = "/",
-        max_age: int | None = None,
-    ) -> None:
+    def set_cookie(resp: HTTPResponse, name: str, value: str, max_age: int | None = None) -> None:
         resp.cookies[name] = value
         cookie = resp.cookies[name]
         cookie["httponly"] = True
         cookie["samesite"] = "Strict"
-        cookie["path"] = path
-        if is_https(request):
+        cookie["path"] = "/"  # required by __Host-
+        if secure_cookies:
             cookie["secure"] = True
         if max_age is not None:
             cookie["max-age"] = max_age
@@ -225,7 +248,7 @@ def create_app(
         handler = route.name.rsplit(".", 1)[-1] if route else ""
         if handler in PUBLIC_ROUTES:
             return None
-        session = await db(auth.load_session, request.cookies.get(SESSION_COOKIE))
+        session = await db(auth.load_session, request.cookies.get(session_cookie))
         request.ctx.session = session
         if session is None:
             if request.path.startswith("/api/"):
@@ -278,19 +301,18 @@ def create_app(
         status = exc.status_code if isinstance(exc, SanicException) else 500
         if status >= 500:
             logger.exception("review app: %s %s failed", request.method, request.path, exc_info=exc)
-        return render(
-            request,
-            "error.html",
-            status=status,
-            title="Fehler",
-            text="Die Anfrage konnte nicht bearbeitet werden.",
+        text = (
+            "Die Anfrage konnte nicht bearbeitet werden."
+            if status >= 500
+            else "Die Anfrage ist ungültig und wurde nicht bearbeitet."
         )
+        return render(request, "error.html", status=status, title="Fehler", text=text)
 
     # --- login -----------------------------------------------------------------------
     def login_token(request: Request) -> str:
         """The login form's double-submit token: kept while its cookie lives, so that
         parallel requests (a favicon redirected to /login) do not invalidate the form."""
-        current = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+        current = request.cookies.get(login_csrf_cookie, "")
         if 32 <= len(current) <= 64 and current.replace("-", "").replace("_", "").isalnum():
             return current
         return secrets.token_urlsafe(32)
@@ -306,7 +328,7 @@ def create_app(
             next=safe_next(request.args.get("next")),
             error="",
         )
-        set_cookie(request, resp, LOGIN_CSRF_COOKIE, token, path="/login", max_age=3600)
+        set_cookie(resp, login_csrf_cookie, token, max_age=3600)
         return resp
 
     @app.post("/login")
@@ -316,6 +338,7 @@ def create_app(
         username = (form.get("username") or "").strip()[:64]
         password = form.get("password") or ""
         next_path = safe_next(form.get("next"))
+        address = client_ip(request)
 
         def fail(error: str, status: int) -> HTTPResponse:
             token = login_token(request)
@@ -328,33 +351,41 @@ def create_app(
                 error=error,
                 username=username,
             )
-            set_cookie(request, resp, LOGIN_CSRF_COOKIE, token, path="/login", max_age=3600)
+            set_cookie(resp, login_csrf_cookie, token, max_age=3600)
             return resp
 
-        if not auth.tokens_match(request.cookies.get(LOGIN_CSRF_COOKIE), form.get("csrf_token")):
+        if not auth.tokens_match(request.cookies.get(login_csrf_cookie), form.get("csrf_token")):
             return fail("Das Formular ist abgelaufen. Bitte erneut anmelden.", 403)
-        keys = [f"user:{username.lower()}", f"ip:{client_ip(request)}"]
-        wait = await db(auth.lock_remaining, keys)
+        device = request.cookies.get(device_cookie)
+        known = await db(auth.known_device, device, username)
+        keys = throttle.keys_for(username, address, known)
+        # Counted before the password is checked: parallel tries cannot slip through.
+        wait = await db(throttle.begin_attempt, keys)
         if wait > 0:
             return fail(f"Zu viele Fehlversuche. Bitte warten Sie {int(wait) + 1} Sekunden.", 429)
         user = await db(auth.authenticate, username, password)
         if user is None:
-            await db(auth.record_failure, keys)
+
+            def log_failure(eng: Any) -> None:
+                with eng.begin() as conn:
+                    models.audit(conn, "(Anmeldeversuch)", "login_failed", username, address)
+
+            await db(log_failure)
             return fail("Benutzername oder Passwort ist falsch.", 401)
-        await db(auth.clear_failures, keys)
+        await db(throttle.succeeded, keys)
         token = await db(auth.create_session, user)
         resp = response.redirect(next_path, status=303)
-        set_cookie(request, resp, SESSION_COOKIE, token)
-        resp.cookies[LOGIN_CSRF_COOKIE] = ""
-        resp.cookies[LOGIN_CSRF_COOKIE]["path"] = "/login"
-        resp.cookies[LOGIN_CSRF_COOKIE]["max-age"] = 0
+        set_cookie(resp, session_cookie, token)
+        device = await db(auth.remember_device, user, device)
+        set_cookie(resp, device_cookie, device, max_age=auth.KNOWN_DEVICE_DAYS * 86400)
+        set_cookie(resp, login_csrf_cookie, "", max_age=0)
         return resp
 
     @app.post("/logout")
     async def logout(request: Request) -> HTTPResponse:
-        await db(auth.end_session, request.cookies.get(SESSION_COOKIE))
+        await db(auth.end_session, request.cookies.get(session_cookie))
         resp = redirect("/login", msg="logged_out")
-        set_cookie(request, resp, SESSION_COOKIE, "", max_age=0)
+        set_cookie(resp, session_cookie, "", max_age=0)
         return resp
 
     # --- overview --------------------------------------------------------------------
@@ -395,13 +426,31 @@ def create_app(
             page_url=lambda n: "/conversations?" + urlencode(filters.query_args(page=n)),
         )
 
+    def audit_contact_shown(user: str, target: str, what: str) -> Callable[[Any], None]:
+        def write(eng: Any) -> None:
+            with eng.begin() as conn:
+                models.audit(conn, user, "contact_shown", target, what)
+
+        return write
+
     @app.get("/conversation")
     async def conversation(request: Request) -> HTTPResponse:
         sender_id = request.args.get("id", "")
         data = await db(queries.transcript, sender_id) if sender_id else None
         if data is None:
             raise NotFound("conversation")
-        return render(request, "conversation.html", t=data, intents=intents)
+        return render(request, "conversation.html", t=data, intents=intents, revealed=False)
+
+    @app.post("/conversation/reveal")
+    async def conversation_reveal(request: Request) -> HTTPResponse:
+        """The transcript with e-mail addresses and phone numbers in clear (audited)."""
+        sender_id = request.form.get("sender_id", "")
+        data = await db(queries.transcript, sender_id, reveal=True) if sender_id else None
+        if data is None:
+            raise NotFound("conversation")
+        user = request.ctx.session.user.username
+        await db(audit_contact_shown(user, sender_id, "Gesprächsverlauf"))
+        return render(request, "conversation.html", t=data, intents=intents, revealed=True)
 
     def _back(sender_id: str, msg: str) -> HTTPResponse:
         return redirect("/conversation", id=sender_id, msg=msg)
@@ -432,7 +481,7 @@ def create_app(
         sender_id = request.form.get("sender_id", "")
         intent = request.form.get("intent", "")
         try:
-            event_id = int(request.form.get("event_id", ""))
+            event_id = row_id(int(request.form.get("event_id", "")))
         except ValueError:
             raise NotFound("message") from None
         if intent and intent not in intents:
@@ -466,10 +515,7 @@ def create_app(
     @app.get("/requests")
     async def requests_list(request: Request) -> HTTPResponse:
         status = request.args.get("status", "")
-        try:
-            page = max(1, int(request.args.get("page", 1)))
-        except ValueError:
-            page = 1
+        page = page_number(request.args.get("page"))
         rows, total = await db(queries.list_requests, status, page)
         return render(
             request,
@@ -483,21 +529,40 @@ def create_app(
 
     @app.get("/requests/<request_id:int>")
     async def request_detail(request: Request, request_id: int) -> HTTPResponse:
-        row = await db(queries.get_request, request_id)
+        row = await db(queries.get_request, row_id(request_id))
         if row is None:
             raise NotFound("request")
-        return render(request, "request.html", r=row)
+        return render(request, "request.html", r=row, revealed=False)
+
+    @app.post("/requests/<request_id:int>/reveal")
+    async def request_reveal(request: Request, request_id: int) -> HTTPResponse:
+        """The request with the contact data in clear (audited)."""
+        row = await db(queries.get_request, row_id(request_id))
+        if row is None:
+            raise NotFound("request")
+        user = request.ctx.session.user.username
+        await db(audit_contact_shown(user, row.reference, "Besuchsanfrage"))
+        return render(request, "request.html", r=row, revealed=True)
 
     @app.post("/requests/<request_id:int>/status")
     async def request_status(request: Request, request_id: int) -> HTTPResponse:
         status = request.form.get("status", "")
         user = request.ctx.session.user.username
-        if not await db(queries.set_request_status, request_id, status, user):
+        if not await db(queries.set_request_status, row_id(request_id), status, user):
             raise NotFound("request")
         return redirect(f"/requests/{request_id}", msg="status")
 
     @app.get("/requests/export.csv")
     async def requests_export(request: Request) -> HTTPResponse:
+        # Full contact data of every request: administrators only.
+        if not request.ctx.session.user.is_admin:
+            return render(
+                request,
+                "error.html",
+                status=403,
+                title="Kein Zugriff",
+                text="Der Export mit allen Kontaktdaten ist der Rolle Administration vorbehalten.",
+            )
         status = request.args.get("status", "")
         text = await db(queries.requests_csv, status)
 
@@ -559,7 +624,7 @@ def create_app(
     async def admin_retention_run(request: Request) -> HTTPResponse:
         try:
             days = int(request.form.get("days", ""))
-            if days < 1:
+            if not 1 <= days <= queries.MAX_RETENTION_DAYS:
                 raise ValueError
         except ValueError:
             return render(
@@ -567,17 +632,14 @@ def create_app(
                 "error.html",
                 status=400,
                 title="Ungültige Eingabe",
-                text="Bitte geben Sie eine Zahl von Tagen (mindestens 1) an.",
+                text="Bitte geben Sie eine Zahl von Tagen an (1 bis 36500).",
             )
         result = await db(queries.apply_retention, days, request.ctx.session.user.username)
         return render(request, "admin_retention.html", days=days, result=result)
 
     @app.get("/admin/audit")
     async def admin_audit(request: Request) -> HTTPResponse:
-        try:
-            page = max(1, int(request.args.get("page", 1)))
-        except ValueError:
-            page = 1
+        page = page_number(request.args.get("page"))
         rows, total = await db(queries.audit_entries, page)
         return render(
             request,
@@ -652,10 +714,8 @@ def serve(
     host: str | None = None, port: int | None = None, database_url: str | None = None
 ) -> None:
     """Run the review app in this process (blocking). Host: argument, else env
-    REVIEW_HOST, else all interfaces."""
-    from bot import settings
-
+    REVIEW_HOST, else 127.0.0.1 (a reverse proxy with TLS publishes it)."""
     conf = settings.load()
     app = create_app(database_url or conf.database_url)
-    host = host or os.environ.get("REVIEW_HOST") or "0.0.0.0"
+    host = host or conf.review_host
     app.run(host=host, port=port or conf.review_port, access_log=False, motd=False)

@@ -1,5 +1,5 @@
-"""Staff accounts, passwords (argon2), server-side sessions, login throttling
-and CSRF tokens for the review app."""
+"""Staff accounts, passwords (argon2), server-side sessions, known browsers
+and CSRF tokens for the review app. Login throttling: bot/review/throttle.py."""
 
 from __future__ import annotations
 
@@ -20,12 +20,10 @@ from bot.review import models as m
 
 USERNAME = re.compile(r"^[A-Za-z0-9._-]{2,64}$")
 MIN_PASSWORD_LENGTH = 10
-
-# After FREE_FAILURES failed logins for an account or a client, each further
-# failure locks it for 2**(n - FREE_FAILURES) seconds, at most MAX_LOCK seconds.
-FREE_FAILURES = 3
-MAX_LOCK = 15 * 60
-FAILURE_MEMORY = 24 * 3600  # a failure counter is forgotten after a quiet day
+# Longer passwords are refused (and at login never hashed): nobody types more,
+# and hashing megabytes on request would be work an attacker can order for free.
+MAX_PASSWORD_LENGTH = 256
+KNOWN_DEVICE_DAYS = 180
 
 _hasher = PasswordHasher()
 # Verified against when the user does not exist, so timing does not tell.
@@ -67,6 +65,8 @@ MAX_SESSION_AGE = 12 * 3600  # absolute limit, whatever the activity
 def validate_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AuthError(f"Das Passwort muss mindestens {MIN_PASSWORD_LENGTH} Zeichen haben.")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise AuthError(f"Das Passwort darf höchstens {MAX_PASSWORD_LENGTH} Zeichen haben.")
 
 
 def add_user(eng: sa.engine.Engine, username: str, password: str, role: str, actor: str) -> None:
@@ -104,6 +104,7 @@ def set_disabled(eng: sa.engine.Engine, username: str, disabled: bool, actor: st
         conn.execute(m.users.update().where(m.users.c.id == user_id).values(disabled=disabled))
         if disabled:  # ends every open session of the account at once
             conn.execute(m.sessions.delete().where(m.sessions.c.user_id == user_id))
+            conn.execute(m.known_devices.delete().where(m.known_devices.c.user_id == user_id))
         m.audit(conn, actor, "user_disable" if disabled else "user_enable", username)
 
 
@@ -117,7 +118,10 @@ def set_password(eng: sa.engine.Engine, username: str, password: str, actor: str
             .values(password_hash=_hasher.hash(password))
         )
         conn.execute(m.sessions.delete().where(m.sessions.c.user_id == user_id))
-        conn.execute(m.login_failures.delete().where(m.login_failures.c.key == f"user:{username}"))
+        conn.execute(m.known_devices.delete().where(m.known_devices.c.user_id == user_id))
+        conn.execute(
+            m.login_failures.delete().where(m.login_failures.c.key == f"user:{username.lower()}")
+        )
         m.audit(conn, actor, "user_password", username)
 
 
@@ -135,46 +139,52 @@ def list_users(eng: sa.engine.Engine) -> list[sa.engine.Row]:
         return list(conn.execute(sa.select(m.users).order_by(m.users.c.username)))
 
 
-# --- login throttling ---------------------------------------------------------------
-def lock_remaining(eng: sa.engine.Engine, keys: list[str], now: float | None = None) -> float:
-    """Seconds until every key in `keys` may try again (0 when none is locked)."""
-    now = now or time.time()
+# --- known browsers -----------------------------------------------------------------
+def known_device(eng: sa.engine.Engine, token: str | None, username: str) -> bool:
+    """Whether `token` (the device cookie) belongs to an active user `username`."""
+    if not token or len(token) > 200:
+        return False
+    cutoff = time.time() - KNOWN_DEVICE_DAYS * 86400
     with eng.connect() as conn:
-        rows = conn.execute(
-            sa.select(m.login_failures.c.locked_until).where(m.login_failures.c.key.in_(keys))
-        ).all()
-    return max([0.0, *(row.locked_until - now for row in rows)])
+        row = conn.execute(
+            sa.select(m.users.c.username)
+            .select_from(m.known_devices.join(m.users, m.users.c.id == m.known_devices.c.user_id))
+            .where(
+                m.known_devices.c.token_hash == _hash_token(token),
+                m.known_devices.c.last_used_at > cutoff,
+            )
+        ).first()
+    return row is not None and row.username.lower() == username.lower()
 
 
-def record_failure(eng: sa.engine.Engine, keys: list[str], now: float | None = None) -> None:
-    now = now or time.time()
+def remember_device(eng: sa.engine.Engine, user: User, token: str | None) -> str:
+    """The device cookie value after a successful login (a new one unless known)."""
+    now = time.time()
     with eng.begin() as conn:
-        for key in keys:
-            row = conn.execute(
-                sa.select(m.login_failures).where(m.login_failures.c.key == key)
-            ).first()
-            failures = 1
-            if row is not None and now - row.last_failure_at < FAILURE_MEMORY:
-                failures = row.failures + 1
-            lock = 0.0
-            if failures > FREE_FAILURES:
-                lock = float(min(MAX_LOCK, 2 ** (failures - FREE_FAILURES)))
-            values = {"failures": failures, "last_failure_at": now, "locked_until": now + lock}
-            if row is None:
-                conn.execute(m.login_failures.insert().values(key=key, **values))
-            else:
-                conn.execute(
-                    m.login_failures.update().where(m.login_failures.c.key == key).values(**values)
+        if token and len(token) <= 200:
+            kept = conn.execute(
+                m.known_devices.update()
+                .where(
+                    m.known_devices.c.token_hash == _hash_token(token),
+                    m.known_devices.c.user_id == user.id,
                 )
-
-
-def clear_failures(eng: sa.engine.Engine, keys: list[str]) -> None:
-    with eng.begin() as conn:
-        conn.execute(m.login_failures.delete().where(m.login_failures.c.key.in_(keys)))
+                .values(last_used_at=now)
+            ).rowcount
+            if kept:
+                return token
+        token = secrets.token_urlsafe(32)
+        conn.execute(
+            m.known_devices.insert().values(
+                token_hash=_hash_token(token), user_id=user.id, created_at=now, last_used_at=now
+            )
+        )
+    return token
 
 
 def authenticate(eng: sa.engine.Engine, username: str, password: str) -> User | None:
     """The active user with this password, else None (constant work either way)."""
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return None
     with eng.connect() as conn:
         row = conn.execute(sa.select(m.users).where(m.users.c.username == username)).first()
     try:

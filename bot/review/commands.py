@@ -74,14 +74,16 @@ def cmd_retention(args: argparse.Namespace) -> int:
     from bot.review.app import retention_days_default
 
     days = args.days if args.days is not None else retention_days_default()
-    if days < 1:
-        print("Fehler: --days muss mindestens 1 sein.", file=sys.stderr)
+    if not 1 <= days <= queries.MAX_RETENTION_DAYS:
+        limit = queries.MAX_RETENTION_DAYS
+        print(f"Fehler: --days muss zwischen 1 und {limit} liegen.", file=sys.stderr)
         return 1
     while True:
         result = queries.apply_retention(_engine(), days, _actor())
         print(
             f"Älter als {days} Tage gelöscht: {result.conversations} Gespräche "
-            f"({result.events} Ereignisse), {result.visitor_requests} Besuchsanfragen.",
+            f"({result.events} Ereignisse), {result.visitor_requests} Besuchsanfragen, "
+            f"{result.audit_entries} Protokolleinträge.",
             flush=True,
         )
         if not args.every:
@@ -159,7 +161,7 @@ def add_subcommands(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
     export.set_defaults(func=cmd_export)
 
     review = sub.add_parser("review", help="run only the press-office review app")
-    review.add_argument("--host", default=None, help="default: env REVIEW_HOST or 0.0.0.0")
+    review.add_argument("--host", default=None, help="default: env REVIEW_HOST or 127.0.0.1")
     review.add_argument("--port", type=int, default=None)
     review.set_defaults(func=cmd_review)
 

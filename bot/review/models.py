@@ -74,7 +74,8 @@ sessions = sa.Table(
     sa.Column("expires_at", sa.Float, nullable=False, index=True),
 )
 
-# Failed logins per key ("user:NAME" or "ip:ADDRESS"): exponential lockout.
+# Login attempts per key ("pair:NAME|ADDRESS", "ip:ADDRESS", "user:NAME"):
+# exponential waits, counted before the password is checked (bot/review/throttle.py).
 login_failures = sa.Table(
     "review_login_failures",
     metadata,
@@ -82,6 +83,18 @@ login_failures = sa.Table(
     sa.Column("failures", sa.Integer, nullable=False),
     sa.Column("last_failure_at", sa.Float, nullable=False),
     sa.Column("locked_until", sa.Float, nullable=False),
+)
+
+# Browsers a user has logged in with (hash of the cookie value). Logins from a
+# known browser skip the slower per-user throttle (bot/review/throttle.py), so
+# failed attempts of others cannot lock the user out.
+known_devices = sa.Table(
+    "review_known_devices",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("review_users.id"), nullable=False, index=True),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("last_used_at", sa.Float, nullable=False),
 )
 
 conversation_reviews = sa.Table(

@@ -18,9 +18,10 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from bot import db
+from bot import db, settings
+from bot.review import auth
 from bot.review import models as m
-from bot.review.privacy import mask
+from bot.review.privacy import mask, preview, shown
 
 TZ = ZoneInfo("Europe/Berlin")
 LOW_CONFIDENCE = 0.7
@@ -309,7 +310,7 @@ def _add_details(conn: sa.engine.Connection, rows: list[ConversationRow]) -> Non
         if ev.type_name == "user":
             data = _load(ev.data)
             if not row.first_message:
-                row.first_message = mask(data.get("text") or "")
+                row.first_message = preview(str(data.get("text") or ""))
             if ev.intent_name:
                 intents[ev.sender_id][ev.intent_name] += 1
             if ev.intent_name in FALLBACK_INTENTS:
@@ -408,7 +409,14 @@ MARKERS = {
 }
 
 
-def transcript(eng: sa.engine.Engine, sender_id: str) -> Transcript | None:
+def transcript(eng: sa.engine.Engine, sender_id: str, reveal: bool = False) -> Transcript | None:
+    """The conversation as shown: texts cut to what a page shows, e-mail addresses
+    and phone numbers masked unless `reveal` (an audited action of the app)."""
+
+    def text_of(data: dict[str, Any]) -> str:
+        text = shown(str(data.get("text") or ""))
+        return text if reveal else mask(text)
+
     with eng.connect() as conn:
         rows = conn.execute(sa.select(e).where(e.c.sender_id == sender_id).order_by(e.c.id)).all()
         if not rows:
@@ -454,7 +462,7 @@ def transcript(eng: sa.engine.Engine, sender_id: str) -> Transcript | None:
                     event_id=row.id,
                     kind="user",
                     time=when,
-                    text=str(data.get("text") or ""),
+                    text=text_of(data),
                     intent=row.intent_name,
                     confidence=confidence,
                     urgent=bool(urgency.get("urgent")),
@@ -463,8 +471,10 @@ def transcript(eng: sa.engine.Engine, sender_id: str) -> Transcript | None:
                 )
             )
         elif row.type_name == "bot":
-            turn = Turn(row.id, "bot", when, str(data.get("text") or ""))
+            turn = Turn(row.id, "bot", when, text_of(data))
             helpful, comment = feedback.get(round(row.timestamp or 0.0, 6), (None, None))
+            if comment and not reveal:  # free text of the citizen: masked like the messages
+                comment = mask(shown(str(comment)))
             turn.feedback, turn.feedback_comment = helpful, comment
             if helpful is False:
                 flags.add("negative_feedback")
@@ -601,20 +611,31 @@ def delete_conversation(eng: sa.engine.Engine, sender_id: str, actor: str) -> in
 
 
 # --- retention ----------------------------------------------------------------------------
+MAX_RETENTION_DAYS = 36500  # beyond, the cut-off date does not exist
+
+
 @dataclass(frozen=True)
 class RetentionResult:
     conversations: int
     events: int
     visitor_requests: int
+    audit_entries: int = 0
 
 
 def apply_retention(
-    eng: sa.engine.Engine, days: int, actor: str, now: float | None = None
+    eng: sa.engine.Engine,
+    days: int,
+    actor: str,
+    now: float | None = None,
+    audit_days: int | None = None,
 ) -> RetentionResult:
     """Delete conversations whose last event, and visitor requests created, more than
-    `days` days ago."""
-    if days < 1:
-        raise ValueError("days must be at least 1")
+    `days` days ago; audit-log entries older than `audit_days` (default
+    BOT_AUDIT_RETENTION_DAYS: they name sender ids, references and free-text tags)."""
+    audit_days = settings.audit_retention_days() if audit_days is None else audit_days
+    for value in (days, audit_days):
+        if not 1 <= value <= MAX_RETENTION_DAYS:
+            raise ValueError(f"retention periods are 1 to {MAX_RETENTION_DAYS} days, not {value}")
     now = now or time.time()
     cutoff = now - days * 86400
     with eng.begin() as conn:
@@ -638,15 +659,25 @@ def apply_retention(
                 m.login_failures.c.locked_until < now,
             )
         )
+        conn.execute(
+            m.known_devices.delete().where(
+                m.known_devices.c.last_used_at < now - auth.KNOWN_DEVICE_DAYS * 86400
+            )
+        )
+        audit_cutoff = dt.datetime.fromtimestamp(now - audit_days * 86400, dt.timezone.utc)
+        n_audit = conn.execute(
+            m.audit_log.delete().where(m.audit_log.c.at < audit_cutoff)
+        ).rowcount
         m.audit(
             conn,
             actor,
             "retention",
             f"älter als {days} Tage",
-            f"{len(senders)} Gespräche ({n_events} Ereignisse), {n_requests} Besuchsanfragen",
+            f"{len(senders)} Gespräche ({n_events} Ereignisse), {n_requests} Besuchsanfragen, "
+            f"{n_audit} Protokolleinträge (älter als {audit_days} Tage)",
         )
     m.refresh_statistics(eng)
-    return RetentionResult(len(senders), n_events, n_requests)
+    return RetentionResult(len(senders), n_events, n_requests, n_audit)
 
 
 # --- corrections export ---------------------------------------------------------------------

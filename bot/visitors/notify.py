@@ -3,13 +3,16 @@
 The citizen's confirmation never waits for the mail server: the form only
 stores the request. `deliver_pending` (run by the `bot outbox` worker that
 `bot run` starts) sends every request not yet notified and records failures,
-so a request is retried with back-off and never lost.
+so a request is retried with back-off and never lost. Whatever goes wrong with
+one request (a mail server error, a value that cannot be put in a header) is
+recorded on that request; it never stops the worker or the other requests.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import smtplib
 import time
 from dataclasses import dataclass
@@ -18,10 +21,23 @@ from email.message import EmailMessage
 import sqlalchemy as sa
 
 from bot.db import utcnow
-from bot.visitors import store
+from bot.visitors import parsing, store
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 12
+_LINE_BREAKS = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
+
+
+def _line(value: object) -> str:
+    """A value as one line of the mail body (no forged extra lines)."""
+    return _LINE_BREAKS.sub(" ", str(value)).strip()
+
+
+def _reply_to(email: object) -> str | None:
+    """The citizen's address for Reply-To, only when it is exactly one valid address."""
+    if not isinstance(email, str) or _LINE_BREAKS.search(email):
+        return None
+    return email if parsing.find_email(email) == email else None
 
 
 @dataclass(frozen=True)
@@ -54,8 +70,9 @@ def compose(request: dict, settings: MailSettings) -> EmailMessage:
     message["Subject"] = f"Anfrage einer Besuchergruppe {request['reference']}"
     message["From"] = settings.sender
     message["To"] = settings.recipient or ""
-    if request.get("email"):
-        message["Reply-To"] = request["email"]
+    reply_to = _reply_to(request.get("email"))
+    if reply_to:
+        message["Reply-To"] = reply_to
     date_from, date_to = request["date_from"], request["date_to"]
     period = (
         f"{date_from:%d.%m.%Y}"
@@ -66,13 +83,13 @@ def compose(request: dict, settings: MailSettings) -> EmailMessage:
         "Über den Chat-Assistenten ist eine Anfrage einer Besuchergruppe eingegangen.",
         "",
         f"Referenz:        {request['reference']}",
-        f"Gruppe:          {request['group_name']}",
-        f"Ansprechperson:  {request['contact_name']}",
-        f"E-Mail:          {request.get('email') or '-'}",
-        f"Telefon:         {request.get('phone') or '-'}",
+        f"Gruppe:          {_line(request['group_name'])}",
+        f"Ansprechperson:  {_line(request['contact_name'])}",
+        f"E-Mail:          {_line(request.get('email') or '-')}",
+        f"Telefon:         {_line(request.get('phone') or '-')}",
         f"Personenzahl:    {request['group_size']}",
-        f"Wunschtermin:    {period} (Angabe: „{request['date_text']}“)",
-        f"Themen:          {request.get('topics') or '-'}",
+        f"Wunschtermin:    {period} (Angabe: „{_line(request['date_text'])}“)",
+        f"Themen:          {_line(request.get('topics') or '-')}",
         f"Einwilligung:    {request['consent_at']:%d.%m.%Y %H:%M} UTC",
         "",
         "Die Person wurde informiert, dass sich die Pressestelle meldet; ein Termin wurde",
@@ -100,7 +117,7 @@ def deliver_pending(engine: sa.engine.Engine, settings: MailSettings) -> tuple[i
     for request in store.due_for_notification(engine, utcnow(), MAX_ATTEMPTS):
         try:
             send(compose(request, settings), settings)
-        except (OSError, smtplib.SMTPException) as exc:
+        except Exception as exc:  # noqa: BLE001 - one bad request must not stop the others
             failed += 1
             store.mark_failed(engine, request["id"], utcnow(), f"{type(exc).__name__}: {exc}")
             logger.warning("notification of %s failed: %s", request["reference"], exc)
@@ -117,6 +134,8 @@ def run_outbox(engine: sa.engine.Engine, interval: float, once: bool = False) ->
             deliver_pending(engine, settings)
         except sa.exc.SQLAlchemyError:
             logger.exception("outbox: database unavailable, retrying later")
+        except Exception:  # noqa: BLE001 - the worker keeps running; the next pass retries
+            logger.exception("outbox: pass failed, retrying later")
         if once:
             return
         time.sleep(interval)

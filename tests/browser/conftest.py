@@ -1,7 +1,8 @@
 """Browser tests: the demo page with the chat widget in headless Chromium.
 
-The web app runs on a test port (TEST_WEB_PORT, default: a free port) and points at
-the Rasa server the session fixture `assistant` (tests/conftest.py) started.
+The web app runs on the test port the session fixture `assistant`
+(tests/conftest.py) chose, so that its origin is one the Rasa server accepts
+(BOT_WEBSITE_ORIGINS defaults to the local web app), and points at that Rasa server.
 Chromium comes from Debian (scripts/ensure-chromium.sh), driven by Playwright;
 no browser is downloaded.
 """
@@ -9,7 +10,6 @@ no browser is downloaded.
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Request
 
-from bot.supervisor import Supervisor, free_port, start_web
+from bot.supervisor import Supervisor, start_web
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
@@ -35,7 +35,7 @@ class WebApp:
 
 @pytest.fixture(scope="session")
 def web_app(assistant, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebApp]:  # noqa: ANN001
-    port = int(os.environ.get("TEST_WEB_PORT") or free_port())
+    port = assistant.conf.web_port
     env = {
         **assistant.env,
         "WEB_PORT": str(port),

@@ -2,9 +2,12 @@
 
 sanic-testing is not installed, so the app runs as `python -m bot.review` on a
 free port and the tests talk HTTP with `requests` (already a Rasa dependency).
-REVIEW_TRUST_PROXY=1 lets each test pick its own client address through
-X-Forwarded-For, so the per-address login lockout of one test does not lock
-out the others.
+The test client (127.0.0.1) counts as the trusted reverse proxy
+(BOT_TRUSTED_PROXIES), so each test picks its own client address through
+X-Forwarded-For and the per-address login throttling of one test does not slow
+down the others. Cookies are not Secure here (REVIEW_INSECURE_COOKIES=1):
+`requests` sends Secure cookies only over https. `default_review_server` runs
+the app with its defaults instead.
 """
 
 from __future__ import annotations
@@ -87,22 +90,18 @@ class Client:
         return response
 
 
-@pytest.fixture(scope="session")
-def review_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReviewServer]:
-    tmp = tmp_path_factory.mktemp("review")
+def _serve(tmp: Path, extra_env: dict[str, str], host_args: list[str]) -> Iterator[ReviewServer]:
     db_url = f"sqlite:///{tmp / 'review.db'}"
     engine = models.engine(db_url)
     port = free_port()
     log = tmp / "review.log"
-    env = {
-        **os.environ,
-        "BOT_DATABASE_URL": db_url,
-        "REVIEW_TRUST_PROXY": "1",
-        "REVIEW_SECURE_COOKIES": "",
-    }
+    env = {**os.environ, "BOT_DATABASE_URL": db_url, **extra_env}
+    for name in ("BOT_TRUSTED_PROXIES", "REVIEW_INSECURE_COOKIES", "REVIEW_HOST"):
+        if name not in extra_env:
+            env.pop(name, None)
     with open(log, "wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "bot.review", "--host", "127.0.0.1", "--port", str(port)],
+            [sys.executable, "-m", "bot.review", *host_args, "--port", str(port)],
             cwd=PROJECT_ROOT,
             env=env,
             stdout=out,
@@ -130,6 +129,18 @@ def review_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReviewSe
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture(scope="session")
+def review_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReviewServer]:
+    env = {"BOT_TRUSTED_PROXIES": "127.0.0.1", "REVIEW_INSECURE_COOKIES": "1"}
+    yield from _serve(tmp_path_factory.mktemp("review"), env, ["--host", "127.0.0.1"])
+
+
+@pytest.fixture(scope="session")
+def default_review_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReviewServer]:
+    """The app as `bot run` starts it: no --host, no proxy trusted, Secure cookies."""
+    yield from _serve(tmp_path_factory.mktemp("review-default"), {}, [])
 
 
 @pytest.fixture()

@@ -7,10 +7,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
+from netutil import listening_addresses
 
+from bot import settings
 from bot.review.app import ADMIN_PREFIX, PUBLIC_ROUTES, create_app
 
-from .conftest import PASSWORD, Client, ReviewServer
+from .conftest import CSRF, PASSWORD, Client, ReviewServer
 from .seed import Msg, add_conversation, add_visitor_request
 
 
@@ -122,16 +125,45 @@ def test_login_form_needs_its_csrf_cookie(review_server: ReviewServer) -> None:
     assert "review_session" not in response.cookies
 
 
-def test_session_cookie_flags(review_server: ReviewServer) -> None:
-    client = review_server.client()
-    response = client.login(review_server.user())
-    cookie = response.headers["Set-Cookie"]
+def test_cookies_are_secure_and_host_prefixed_by_default(
+    default_review_server: ReviewServer,
+) -> None:
+    """As `bot run` starts it: Secure and __Host- even when it sees plain http."""
+    server = default_review_server
+    http = requests.Session()
+    form = http.get(server.url + "/login", timeout=30)
+    csrf_cookie = form.headers["Set-Cookie"]
+    assert csrf_cookie.startswith("__Host-review_login_csrf=")
+    assert "Secure" in csrf_cookie and "Path=/;" in csrf_cookie and "Domain" not in csrf_cookie
+    token = CSRF.search(form.text).group(1)  # type: ignore[union-attr]
+    name = server.user()
+    response = http.post(
+        server.url + "/login",
+        data={"username": name, "password": PASSWORD, "csrf_token": token, "next": "/"},
+        cookies={"__Host-review_login_csrf": token},  # requests keeps Secure cookies for https
+        allow_redirects=False,
+        timeout=30,
+    )
+    assert response.status_code == 303
+    cookies = response.headers["Set-Cookie"]
+    assert "__Host-review_session=" in cookies and "__Host-review_device=" in cookies
+    for cookie in cookies.split(", __Host-"):
+        assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+
+
+def test_insecure_cookies_only_with_the_explicit_switch(review_server: ReviewServer) -> None:
+    client = review_server.client()  # this server runs with REVIEW_INSECURE_COOKIES=1
+    cookie = client.login(review_server.user()).headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
-    assert "Secure" not in cookie  # plain HTTP in the test
-    behind_proxy = review_server.client()
-    behind_proxy.http.headers["X-Forwarded-Proto"] = "https"
-    cookie = behind_proxy.login(review_server.user()).headers["Set-Cookie"]
-    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    assert "Secure" not in cookie and "__Host-" not in cookie
+
+
+def test_review_app_listens_only_on_127_0_0_1_by_default(
+    default_review_server: ReviewServer,
+) -> None:
+    port = int(default_review_server.url.rsplit(":", 1)[1])
+    assert listening_addresses(port) == {"127.0.0.1"}
+    assert settings.load({}).review_host == "127.0.0.1"
 
 
 def test_logout_ends_the_session(press: Client) -> None:

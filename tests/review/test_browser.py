@@ -180,3 +180,28 @@ def test_review_workflow_in_chromium(
     assert foreign == []
     assert console_errors == []  # no CSP violations (inline CSS is allowed by its hash)
     context.close()
+
+
+def test_default_secure_cookies_work_in_chromium_on_localhost(
+    browser, default_review_server: ReviewServer  # noqa: ANN001
+) -> None:
+    """`make run` keeps Secure __Host- cookies: a browser on the server itself
+    (http://localhost) logs in and stays logged in."""
+    username = default_review_server.user()
+    url = default_review_server.url.replace("127.0.0.1", "localhost")
+    context = browser.new_context(locale="de-DE")
+    try:
+        page = context.new_page()
+        page.goto(url + "/conversations")
+        assert "/login" in page.url
+        page.get_by_label("Benutzername").fill(username)
+        page.get_by_label("Passwort").fill(PASSWORD)
+        page.get_by_role("button", name="Anmelden").click()
+        page.wait_for_url("**/conversations")
+        page.goto(url + "/")
+        assert "Abmelden" in page.content()
+        names = {c["name"]: c for c in context.cookies()}
+        assert names["__Host-review_session"]["secure"] is True
+        assert names["__Host-review_session"]["httpOnly"] is True
+    finally:
+        context.close()

@@ -108,15 +108,30 @@ def test_pagination(engine: sa.engine.Engine) -> None:
     assert first[0].sender_id == "p-000" and second[-1].sender_id == f"p-{total - 1:03d}"
 
 
-def test_personal_data_masked_in_list_shown_in_transcript(
+def test_personal_data_masked_in_list_and_transcript_shown_on_audited_request(
     press: Client, review_server: ReviewServer
 ) -> None:
     text = "Ich bin unter max.mustermann@example.org oder 0176 1234567 erreichbar"
-    add_conversation(review_server.engine, "pii-1", [Msg(text)])
+    answer = "• Kontakt: max.mustermann@example.org"
+    add_conversation(review_server.engine, "pii-1", [Msg(text, answer=answer)])
     listing = press.get("/conversations", params={"q": "erreichbar"}).text
     assert "max.mustermann@example.org" not in listing and "1234567" not in listing
     assert "[E-Mail]" in listing and "[Telefonnummer]" in listing
-    assert "max.mustermann@example.org" in press.get("/conversation?id=pii-1").text
+    transcript = press.get("/conversation?id=pii-1").text
+    assert "max.mustermann@example.org" not in transcript and "1234567" not in transcript
+    assert "[E-Mail]" in transcript and "Kontaktdaten anzeigen" in transcript
+    shown = press.post("/conversation/reveal", {"sender_id": "pii-1"})
+    assert shown.status_code == 200
+    assert "max.mustermann@example.org" in shown.text and "0176 1234567" in shown.text
+    with review_server.engine.connect() as conn:
+        logged = conn.execute(
+            sa.select(models.audit_log).where(
+                models.audit_log.c.action == "contact_shown", models.audit_log.c.target == "pii-1"
+            )
+        ).all()
+    assert len(logged) == 1
+    # Without the form's CSRF token nothing is shown.
+    assert press.post("/conversation/reveal", {"sender_id": "pii-1"}, csrf=False).status_code == 403
     assert mask("Am 24.12.2024 um 18 Uhr, Notruf 110") == "Am 24.12.2024 um 18 Uhr, Notruf 110"
 
 
@@ -233,7 +248,8 @@ def test_visitor_requests_status_and_csv(admin: Client, review_server: ReviewSer
     listing = admin.get("/requests").text
     assert "B-CSV-1" in listing and "a@b.de" not in listing  # masked in the list
     detail = admin.get(f"/requests/{rid}").text
-    assert "a@b.de" in detail
+    assert "a@b.de" not in detail and "a…@b.de" in detail  # masked until asked for
+    assert "a@b.de" in admin.post(f"/requests/{rid}/reveal").text
     assert admin.post(f"/requests/{rid}/status", {"status": "in_progress"}).status_code == 303
     assert admin.post(f"/requests/{rid}/status", {"status": "bogus"}).status_code == 404
     with eng.connect() as conn:
@@ -346,3 +362,32 @@ def test_overview_charts_are_inline_svg(press: Client, review_server: ReviewServ
     assert "<i>x</i>" not in page
     data = press.get("/api/overview").json()
     assert sum(data["urgent_per_day"]) >= 1 and sum(data["conversations_per_day"]) >= 1
+
+
+def test_csv_export_with_contact_data_is_for_admins_only(
+    press: Client, admin: Client, review_server: ReviewServer
+) -> None:
+    add_visitor_request(review_server.engine, "B-CSV-ROLE", email="nur-admin@example.org")
+    refused = press.get("/requests/export.csv")
+    assert refused.status_code == 403 and "nur-admin@example.org" not in refused.text
+    assert "CSV exportieren" not in press.get("/requests").text
+    assert "nur-admin@example.org" in admin.get("/requests/export.csv").content.decode("utf-8-sig")
+
+
+def test_request_contact_data_shown_on_audited_request(
+    press: Client, review_server: ReviewServer
+) -> None:
+    rid = add_visitor_request(
+        review_server.engine, "B-SHOW-1", email="lehrerin@example.org", phone="+49 170 7654321"
+    )
+    detail = press.get(f"/requests/{rid}").text
+    assert "lehrerin@example.org" not in detail and "7654321" not in detail
+    shown = press.post(f"/requests/{rid}/reveal").text
+    assert "lehrerin@example.org" in shown and "+49 170 7654321" in shown
+    with review_server.engine.connect() as conn:
+        targets = conn.execute(
+            sa.select(models.audit_log.c.target).where(
+                models.audit_log.c.action == "contact_shown"
+            )
+        ).scalars().all()
+    assert "B-SHOW-1" in targets

@@ -152,13 +152,15 @@ def test_declined_consent_collects_nothing() -> None:
     assert "group_size" not in changes
 
 
-def _submit(monkeypatch, engine_factory) -> tuple[list[str], list[dict]]:
+def _submit(
+    monkeypatch, engine_factory, slots: dict[str, Any] | None = None
+) -> tuple[list[str], list[dict]]:
     from actions import visitor_form
 
     monkeypatch.setattr(visitor_form.db, "engine", engine_factory)
     tracker = Tracker(
         sender_id="t",
-        slots={**FILLED, "confirmed": True},
+        slots={**FILLED, "confirmed": True, **(slots or {})},
         latest_message={"text": "ja", "intent": {"name": "affirm", "confidence": 1.0}},
         events=[],
         paused=False,
@@ -200,3 +202,68 @@ def test_database_down_gives_a_polite_answer_and_keeps_the_answers(monkeypatch) 
 def test_a_topic_as_answer_is_not_an_interruption() -> None:
     changes, _ = validate("Verkehrssicherheit", "topics", "ask_traffic_safety", 0.99)
     assert changes["topics"] == "Verkehrssicherheit"
+
+
+def _stored(engine) -> list[dict]:  # noqa: ANN001
+    import sqlalchemy as sa
+
+    from bot import db
+
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(sa.select(db.visitor_requests)).mappings()]
+
+
+@pytest.mark.parametrize(
+    "forged",
+    [
+        {"email": "a@example.org\nBcc: victim@example.org"},
+        {"email": "kein-mail", "phone": None},
+        {"phone": "+49 170 1234567\r\nX: y"},
+        {"email": None, "phone": None},
+        {"group_size": 100_000},
+        {"group_size": "24; DROP TABLE"},
+        {"date_from": "2020-01-01", "date_to": "2020-01-02"},
+        {"date_from": "2027-03-20", "date_to": "2027-03-15"},
+        {"date_from": "morgen"},
+        {"group_name": "x" * 10_000},
+        {"contact_name": None},
+        {"topics": ["kein", "Text"]},
+        {"consent": "ja"},
+    ],
+)
+def test_submit_stores_nothing_from_forged_slots(monkeypatch, tmp_path, forged) -> None:
+    """Slots that did not pass the form (a forged action call) are checked again."""
+    from bot import db
+
+    engine = db.engine(f"sqlite:///{tmp_path / 'forged.db'}")
+    messages, events = _submit(monkeypatch, lambda: engine, forged)
+    assert _stored(engine) == []
+    assert "nicht gespeichert" in messages[0] or "ohne Ihre Einwilligung" in messages[0]
+    assert any(e.get("name") == "group_name" and e.get("value") is None for e in events)
+
+
+def test_submit_keeps_clean_values_unchanged(monkeypatch, tmp_path) -> None:
+    from bot import db
+
+    engine = db.engine(f"sqlite:///{tmp_path / 'clean.db'}")
+    messages, _ = _submit(
+        monkeypatch, lambda: engine, {"phone": "+49 170 1234567", "topics": "Einbruchschutz"}
+    )
+    [row] = _stored(engine)
+    assert row["phone"] == "+49 170 1234567" and row["topics"] == "Einbruchschutz"
+    assert row["email"] == "schmitz@example.org" and row["group_size"] == 24
+
+
+def test_confirmation_says_mail_only_when_a_recipient_is_configured(
+    monkeypatch, tmp_path
+) -> None:
+    from bot import db
+
+    engine = db.engine(f"sqlite:///{tmp_path / 'confirm.db'}")
+    monkeypatch.delenv("BOT_PRESS_OFFICE_EMAIL", raising=False)
+    [without] = _submit(monkeypatch, lambda: engine)[0]
+    assert "weitergeleitet" not in without and "E-Mail" not in without
+    assert "gespeichert" in without and "Übersicht der Besuchsanfragen" in without
+    monkeypatch.setenv("BOT_PRESS_OFFICE_EMAIL", "presse@example.org")
+    [with_mail] = _submit(monkeypatch, lambda: engine)[0]
+    assert "per E-Mail an die Pressestelle weitergeleitet" in with_mail

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import os
 import socket
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -11,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
-from bot import db
+from bot import PROJECT_ROOT, db
 from bot.visitors import notify, store
 
 REQUEST = store.VisitorRequest(
@@ -143,3 +148,79 @@ def test_production_database_postgresql(postgres_url: str) -> None:
     row = store.get(engine, reference)
     assert row["contact_name"] == "Anna Schmitz" and row["status"] == "new"
     assert row["consent_at"].tzinfo is not None
+
+
+FORGED = dataclasses.replace(
+    REQUEST,
+    email="a@example.org\nBcc: victim@example.org",
+    group_name="Klasse 8b\nX-Injected: 1",
+)
+
+
+def test_a_line_break_in_a_stored_email_neither_injects_headers_nor_stops_the_outbox(
+    engine, smtp
+) -> None:
+    handler, port = smtp
+    forged = store.save(engine, FORGED)
+    good = store.save(engine, REQUEST)
+    assert notify.deliver_pending(engine, mail_settings(port)) == (2, 0)
+    assert [e.rcpt_tos for e in handler.messages] == [["presse@example.org"]] * 2
+    by_reference = {
+        ref: next(e.content.decode() for e in handler.messages if ref in e.content.decode())
+        for ref in (forged, good)
+    }
+    headers = by_reference[forged].split("\r\n\r\n", 1)[0]
+    assert "Reply-To" not in headers and "Bcc" not in headers and "X-Injected" not in headers
+    assert "Reply-To: schmitz@schule-beispiel.de" in by_reference[good]
+
+
+def test_a_request_that_fails_is_marked_failed_and_the_others_are_sent(
+    engine, smtp, monkeypatch
+) -> None:
+    handler, port = smtp
+    bad = store.save(engine, REQUEST)
+    good = store.save(engine, REQUEST)
+    compose = notify.compose
+
+    def failing_compose(request, settings):  # noqa: ANN001, ANN202
+        if request["reference"] == bad:
+            raise ValueError("cannot build this message")
+        return compose(request, settings)
+
+    monkeypatch.setattr(notify, "compose", failing_compose)
+    assert notify.deliver_pending(engine, mail_settings(port)) == (1, 1)
+    row = store.get(engine, bad)
+    assert row["notified_at"] is None and "ValueError" in row["notify_error"]
+    assert row["notify_attempts"] == 1
+    assert store.get(engine, good)["notified_at"] is not None
+
+
+def test_the_outbox_worker_keeps_running_past_a_forged_request(tmp_path, smtp) -> None:
+    """`bot outbox` as `bot run` starts it: the forged row used to kill it at every start."""
+    handler, port = smtp
+    url = f"sqlite:///{tmp_path / 'worker.db'}"
+    engine = db.engine(url)
+    forged = store.save(engine, FORGED)
+    good = store.save(engine, REQUEST)
+    env = {
+        **os.environ,
+        "BOT_DATABASE_URL": url,
+        "BOT_PRESS_OFFICE_EMAIL": "presse@example.org",
+        "BOT_SMTP_HOST": "127.0.0.1",
+        "BOT_SMTP_PORT": str(port),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "outbox", "--interval", "0.2"],
+        cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None:
+            if all(store.get(engine, ref)["notified_at"] for ref in (forged, good)):
+                break
+            time.sleep(0.2)
+        assert proc.poll() is None, proc.stderr.read().decode()[-2000:]  # type: ignore[union-attr]
+        assert all(store.get(engine, ref)["notified_at"] for ref in (forged, good))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

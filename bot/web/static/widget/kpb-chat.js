@@ -7,6 +7,11 @@
  * opens the chat. No cookies: the session id, the consent and the transcript
  * live in sessionStorage (cleared when the tab is closed).
  *
+ * Sessions are issued by the server: the widget asks for one with
+ * `session_request`; the server answers `session_token` (the session id and its
+ * signature) and `session_confirm`. After a reload the widget shows both to
+ * resume the conversation; a session id alone opens nothing.
+ *
  * Security: every text from the bot or the user is inserted as a text node;
  * links are built as DOM nodes after checking their scheme. No innerHTML.
  *
@@ -44,21 +49,11 @@
   const STORE_KEY = "kpbChat.v1";
 
   // --- state (kept in sessionStorage across page reloads) --------------------
-  function newSessionId() {
-    if (window.crypto && typeof crypto.randomUUID === "function") {
-      return crypto.randomUUID();
-    }
-    // crypto.randomUUID needs a secure context; getRandomValues does not.
-    const b = crypto.getRandomValues(new Uint8Array(16));
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-    return [h.slice(0, 8), h.slice(8, 12), h.slice(12, 16), h.slice(16, 20), h.slice(20)].join("-");
-  }
-
   function freshState(consent, leicht) {
+    // sessionId and sessionToken come from the server (session_token event).
     return {
-      sessionId: newSessionId(),
+      sessionId: null,
+      sessionToken: null,
       consent: consent,
       greeted: false,
       open: false,
@@ -72,7 +67,7 @@
       const raw = sessionStorage.getItem(STORE_KEY);
       if (raw) {
         const s = JSON.parse(raw);
-        if (s && typeof s.sessionId === "string" && Array.isArray(s.log)) {
+        if (s && Array.isArray(s.log)) {
           return s;
         }
       }
@@ -602,23 +597,35 @@
   }
 
   function emitMessage(text) {
-    const message = { message: text, session_id: state.sessionId };
     if (socket && confirmed) {
-      socket.emit("user_uttered", message);
+      socket.emit("user_uttered", { message: text, session_id: state.sessionId });
     } else {
-      pending.push(message);
+      pending.push(text);
     }
   }
 
+  function onSessionToken(data) {
+    if (!data || typeof data.session_id !== "string" || typeof data.session_token !== "string") {
+      return;
+    }
+    if (data.session_id !== state.sessionId) {
+      // A new session (first contact, or the old one could not be resumed).
+      state.greeted = false;
+    }
+    state.sessionId = data.session_id;
+    state.sessionToken = data.session_token;
+    saveState();
+  }
+
   function onSessionConfirm(sessionId) {
-    if (sessionId !== state.sessionId) {
+    if (typeof sessionId !== "string" || sessionId !== state.sessionId) {
       return;
     }
     confirmed = true;
     setStatus("connected");
     const queued = pending;
     pending = [];
-    queued.forEach((message) => socket.emit("user_uttered", { ...message, session_id: state.sessionId }));
+    queued.forEach((text) => socket.emit("user_uttered", { message: text, session_id: state.sessionId }));
     if (!state.greeted) {
       state.greeted = true;
       saveState();
@@ -685,8 +692,12 @@
         });
         socket.on("connect", () => {
           confirmed = false;
-          socket.emit("session_request", { session_id: state.sessionId });
+          socket.emit("session_request", {
+            session_id: state.sessionId,
+            session_token: state.sessionToken,
+          });
         });
+        socket.on("session_token", onSessionToken);
         socket.on("session_confirm", onSessionConfirm);
         socket.on("bot_uttered", onBotMessage);
         socket.on("disconnect", (reason) => {

@@ -1,0 +1,56 @@
+"""`python -m bot.rasa_server`: Rasa's server (`rasa run`) configured from bot/settings.py.
+
+`bot run` starts Rasa through this module instead of `python -m rasa run ...`
+so that the HTTP API token never appears on a command line (`ps` shows command
+lines to every local user; the environment it comes from is readable only by
+the owner), and so that the body limit, the interface, the CORS origins and the
+channels follow the profile.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from bot import settings
+
+
+def rasa_arguments(conf: settings.Settings) -> list[str]:
+    """The arguments of `rasa run` for these settings (the token included)."""
+    args = [
+        "run",
+        "--model",
+        str(conf.model_path),
+        "--interface",
+        conf.rasa_host,
+        "--port",
+        str(conf.rasa_port),
+        "--enable-api",
+        "--auth-token",
+        conf.auth_token,
+        "--endpoints",
+        "endpoints.yml",
+        "--credentials",
+        conf.credentials_file,
+    ]
+    if conf.website_origins:
+        args += ["--cors", *conf.website_origins]
+    return args
+
+
+def main() -> None:
+    conf = settings.load()
+    if not os.environ.get("RASA_AUTH_TOKEN"):
+        raise SystemExit("RASA_AUTH_TOKEN is not set (bot run and the tests set it)")
+    # Sanic reads SANIC_* at app creation: requests larger than this get 413
+    # before any handler runs (Rasa's own default is 100 MB).
+    os.environ["SANIC_REQUEST_MAX_SIZE"] = str(conf.max_body_bytes)
+    os.environ["SANIC_WEBSOCKET_MAX_SIZE"] = str(conf.max_body_bytes)
+    sys.argv = ["rasa", *rasa_arguments(conf)]
+    from rasa.__main__ import main as rasa_main
+
+    rasa_main()
+
+
+if __name__ == "__main__":
+    main()
