@@ -52,7 +52,10 @@ def train(config: dict, out: Path, name: str) -> float:
         [sys.executable, "-m", "rasa", "train", "nlu", "-c", str(config_file), "--out",
          str(out), "--fixed-model-name", name, "--quiet"],
         cwd=PROJECT_ROOT, check=True, capture_output=True,
-        env={**os.environ, "RASA_TELEMETRY_ENABLED": "false"},
+        # A fresh cache per variant: training from scratch, nothing reused
+        # from another variant (Rasa caches trained components by fingerprint).
+        env={**os.environ, "RASA_TELEMETRY_ENABLED": "false",
+             "RASA_CACHE_DIRECTORY": str(out / "cache")},
     )
     return time.monotonic() - start
 
