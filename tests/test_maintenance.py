@@ -341,7 +341,7 @@ def test_reload_refuses_a_model_below_the_quality_gate(project: Project, new_mod
     log: list[str] = []
     with fake_servers(FakeRasa("/m/old.tar.gz", log, "a")) as urls:
         code, out = run_reload(project, new_model, urls)
-        assert code == 2 and "macro-F1 0.9000 is below 0.95" in out and log == []
+        assert code == 2 and "macro-F1 0.9000 is below" in out and log == []
         forced, out = run_reload(project, new_model, urls, force=True)
     assert forced == 0 and "Quality gate skipped (--force)." in out
     assert log == ["a loads new.tar.gz"]
