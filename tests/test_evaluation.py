@@ -30,10 +30,12 @@ def test_near_duplicates_are_found_and_different_texts_are_not() -> None:
     assert index.find("Wann hat die Pressestelle geöffnet?") is None
 
 
-def test_only_longer_exact_copies_count_as_leaks() -> None:
-    index = TrainingIndex(["Hallo", "Ich möchte eine Besuchergruppe anmelden"])
-    assert not index.is_leak("hallo")  # two authors write it independently
+def test_exact_copies_are_leaks_unless_they_are_the_shortest_phrases() -> None:
+    index = TrainingIndex(["Hallo", "Auf Wiedersehen", "Ich möchte eine Besuchergruppe anmelden"])
+    assert not index.is_leak("hallo!")  # any two authors write it
+    assert index.is_leak("auf wiedersehen")
     assert index.is_leak("Ich möchte eine Besuchergruppe anmelden!")
+    assert not index.is_leak("Ich möchte eine Besuchergruppe abmelden")  # a near duplicate
 
 
 def item(label: str, kind: str = "") -> Item:

@@ -20,10 +20,11 @@ from difflib import SequenceMatcher
 
 JACCARD_MIN = 0.8
 RATIO_MIN = 0.9
-# Texts of at most this many words are written independently by any two
-# authors ("Hallo", "ja gerne"): equal ones are excluded from scoring but
-# are not a leak that `bot validate` refuses.
+# Texts of at most this many words ("Hallo", "ja gerne") are not compared for
+# near-identical examples of different intents (bot/validation.py).
 TRIVIAL_WORDS = 2
+# Normalised texts shorter than this ("hallo", "ja gerne") are no leak.
+LEAK_MIN_CHARS = 13
 
 _FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 _WORD = re.compile(r"\w+")
@@ -87,6 +88,11 @@ class TrainingIndex:
         return None
 
     def is_leak(self, text: str) -> bool:
-        """A test sentence copied into training (not a trivially short one)."""
+        """A test sentence that stands in the training data (after normalising).
+
+        Only the shortest texts are exempt („Hallo“, „ja gerne“: any two
+        authors write them); from `LEAK_MIN_CHARS` normalised characters on,
+        „Auf Wiedersehen“ included, a copy is a leak.
+        """
         norm = normalise(text)
-        return norm in self.exact and len(norm.split()) > TRIVIAL_WORDS
+        return len(norm) >= LEAK_MIN_CHARS and norm in self.exact
