@@ -60,6 +60,13 @@ RATE_LIMITED_TEXT = (
     "warten Sie einen Moment und schreiben Sie dann erneut."
 )
 
+# A turn that could not be processed (its conversation's lock could not be
+# taken, e.g. Redis unreachable for longer than the lock store waits).
+UNAVAILABLE_TEXT = (
+    f"{EMERGENCY_FIRST} Ich kann Ihre Nachricht gerade wegen einer technischen Störung "
+    "nicht bearbeiten. Bitte schreiben Sie sie in einer Minute noch einmal."
+)
+
 
 @dataclass(frozen=True)
 class Refusal:
