@@ -156,20 +156,15 @@ def test_one_conversation_hammered_through_both_servers_is_processed_one_turn_at
         assert all(t.ok for t in turns), [(t.status, t.error) for t in turns]
         events = stack.events(sender)
         assert not turns_interleaved(events)
-        users = [text for kind, text in stored_dialogue(events) if kind == "user"]
-        assert sorted(users) == sorted(messages)
-        # The answers each client got are the bot messages stored after its own message.
-        dialogue = stored_dialogue(events)
-        for turn in turns:
-            start = dialogue.index(("user", turn.text))
-            dialogue_after = dialogue[start + 1 :]
-            answers = []
-            for kind, text in dialogue_after:
-                if kind == "user":
-                    break
-                answers.append(text)
-            assert answers == turn.answers
-            dialogue = dialogue[:start] + [("done", "")] + dialogue_after
+        # Each message stored once, followed by exactly the answers its client got.
+        stored: list[tuple[str, tuple[str, ...]]] = []
+        for kind, text in stored_dialogue(events):
+            if kind == "user":
+                stored.append((text, ()))
+            else:
+                stored[-1] = (stored[-1][0], (*stored[-1][1], text))
+        sent = [(t.text, tuple(t.answers or [])) for t in turns]
+        assert sorted(stored) == sorted(sent)
 
 
 def test_rate_limits_hold_across_both_servers(stack: Stack) -> None:
