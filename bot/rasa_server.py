@@ -25,8 +25,8 @@ def rasa_arguments(conf: settings.Settings, port: int | None = None) -> list[str
         "--model",
         str(conf.model_path),
         "--interface",
-        # Behind nginx a server is reached only through it.
-        "127.0.0.1" if port else conf.rasa_host,
+        # Behind nginx a server is reached only through it (containers: 0.0.0.0).
+        (os.environ.get("BOT_RASA_SERVER_HOST") or "127.0.0.1") if port else conf.rasa_host,
         "--port",
         str(port or conf.rasa_port),
         "--enable-api",
