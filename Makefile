@@ -15,10 +15,11 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # Rasa sends error reports and telemetry unless told not to; nothing may leave the machine.
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help install train run test lint evaluate bench shell lock clean chromium
+.PHONY: help install train run run-production test lint evaluate bench shell lock clean chromium nginx
 
 help:
 	@echo "make run       set up everything (first time: ~5 min) and start the assistant"
+	@echo "make run-production  the same with 2 Rasa servers behind nginx, PostgreSQL, Redis, RabbitMQ"
 	@echo "make test      set up everything and run all tests"
 	@echo "make install   Python 3.10 venv, pinned dependencies, German spaCy pipeline"
 	@echo "make train     train the Rasa model if data, config or domain changed"
@@ -55,6 +56,11 @@ train: install $(MODEL)
 run: train
 	$(BIN)/bot run
 
+# Production stack on this machine (README): BOT_RASA_SERVERS Rasa servers behind
+# nginx on RASA_PORT, PostgreSQL, Redis, RabbitMQ on their local default ports.
+run-production: train nginx
+	BOT_PROFILE=production $(BIN)/bot run
+
 shell: train
 	$(BIN)/bot shell
 
@@ -66,7 +72,11 @@ lint: install
 chromium:
 	scripts/ensure-chromium.sh
 
-test: train lint chromium
+# nginx for the production stack and its tests (Debian package, only if missing).
+nginx:
+	scripts/ensure-nginx.sh
+
+test: train lint chromium nginx
 	$(BIN)/bot validate
 	$(BIN)/python -m pytest
 

@@ -15,21 +15,25 @@ import sys
 from bot import settings
 
 
-def rasa_arguments(conf: settings.Settings) -> list[str]:
-    """The arguments of `rasa run` for these settings (the token included)."""
+def rasa_arguments(conf: settings.Settings, port: int | None = None) -> list[str]:
+    """The arguments of `rasa run` for these settings (the token included).
+
+    `port`: this server's own port behind nginx (production), else RASA_PORT.
+    """
     args = [
         "run",
         "--model",
         str(conf.model_path),
         "--interface",
-        conf.rasa_host,
+        # Behind nginx a server is reached only through it (containers: 0.0.0.0).
+        (os.environ.get("BOT_RASA_SERVER_HOST") or "127.0.0.1") if port else conf.rasa_host,
         "--port",
-        str(conf.rasa_port),
+        str(port or conf.rasa_port),
         "--enable-api",
         "--auth-token",
         conf.auth_token,
         "--endpoints",
-        "endpoints.yml",
+        conf.endpoints_file,
         "--credentials",
         conf.credentials_file,
     ]
@@ -46,7 +50,9 @@ def main() -> None:
     # before any handler runs (Rasa's own default is 100 MB).
     os.environ["SANIC_REQUEST_MAX_SIZE"] = str(conf.max_body_bytes)
     os.environ["SANIC_WEBSOCKET_MAX_SIZE"] = str(conf.max_body_bytes)
-    sys.argv = ["rasa", *rasa_arguments(conf)]
+    # Set by the supervisor for each server behind nginx (bot/proxy.py).
+    port = int(os.environ.get("BOT_RASA_SERVER_PORT") or 0) or None
+    sys.argv = ["rasa", *rasa_arguments(conf, port)]
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

@@ -12,6 +12,10 @@ Two profiles (`BOT_PROFILE`):
   address the reverse proxy talks to (`RASA_HOST`, default 127.0.0.1), only the
   configured website origins may open the chat, nobody is exempt from the rate
   limits. Every default below can still be overridden one by one.
+  Production is also the stack of `make run-production` (bot/proxy.py,
+  endpoints-production.yml): `BOT_RASA_SERVERS` Rasa servers (default 2) on
+  internal ports behind nginx on `RASA_PORT`, conversations in PostgreSQL,
+  conversation locks and chat rate limits in Redis, events to RabbitMQ.
 """
 
 from __future__ import annotations
@@ -28,6 +32,9 @@ PROFILES = ("development", "production")
 # Where `bot run` keeps a random API token (mode 0600) when RASA_AUTH_TOKEN is unset.
 AUTH_TOKEN_FILE = PROJECT_ROOT / "var" / "rasa-auth-token"
 LOOPBACK = ("127.0.0.1", "::1")
+# Production defaults: the services every machine of this project runs locally.
+POSTGRES_DEFAULT = "postgresql://postgres@127.0.0.1:5432/kpb_dueren"
+REDIS_DEFAULT = "redis://127.0.0.1:6379/0"
 
 
 def _int(name: str, default: int, env: Mapping[str, str] | None = None) -> int:
@@ -78,6 +85,28 @@ class Settings:
     rate_limit_address: str = "120/minute"
     rate_limit_exempt: tuple[str, ...] = LOOPBACK
     auth_token_from_env: bool = True
+    # Production stack (make run-production): Rasa servers behind nginx on rasa_port.
+    rasa_servers: int = 1
+    backend_ports: tuple[int, ...] = ()
+    # Redis for conversation locks and chat rate limits; empty: in memory (one process).
+    redis_url: str = ""
+    # Prefix of every Redis key the project writes (lock store, rate limits).
+    redis_prefix: str = "kpb"
+    rabbitmq_host: str = "127.0.0.1"
+    rabbitmq_port: int = 5672
+    rabbitmq_user: str = "guest"
+    rabbitmq_password: str = "guest"
+    rabbitmq_queue: str = "kpb_dueren_events"
+    rabbitmq_exchange: str = "kpb_dueren"
+
+    @property
+    def behind_proxy(self) -> bool:
+        """Production: the Rasa servers listen on backend_ports, nginx on rasa_port."""
+        return self.production
+
+    @property
+    def endpoints_file(self) -> str:
+        return "endpoints-production.yml" if self.production else "endpoints.yml"
 
     @property
     def production(self) -> bool:
@@ -102,13 +131,21 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         raise ValueError(f"BOT_PROFILE must be one of {', '.join(PROFILES)}, not {profile!r}")
     production = profile == "production"
     web_port = _int("WEB_PORT", 8080, env)
+    rasa_port = _int("RASA_PORT", 5005, env)
+    rasa_servers = max(1, _int("BOT_RASA_SERVERS", 2 if production else 1, env))
+    backend_ports = tuple(int(p) for p in _list(env.get("BOT_RASA_BACKEND_PORTS")))
+    if not backend_ports and production:
+        backend_ports = tuple(rasa_port + 1 + i for i in range(rasa_servers))
+    if production and len(backend_ports) != rasa_servers:
+        raise ValueError("BOT_RASA_BACKEND_PORTS must name one port per BOT_RASA_SERVERS")
     local_site = (f"http://localhost:{web_port}", f"http://127.0.0.1:{web_port}")
     return Settings(
-        rasa_port=_int("RASA_PORT", 5005, env),
+        rasa_port=rasa_port,
         action_port=_int("ACTION_PORT", 5055, env),
         web_port=web_port,
         review_port=_int("REVIEW_PORT", 8081, env),
-        database_url=env.get("BOT_DATABASE_URL") or f"sqlite:///{var / 'assistant.db'}",
+        database_url=env.get("BOT_DATABASE_URL")
+        or (POSTGRES_DEFAULT if production else f"sqlite:///{var / 'assistant.db'}"),
         model_path=Path(env.get("BOT_MODEL") or PROJECT_ROOT / "models" / "current.tar.gz"),
         auth_token=env.get("RASA_AUTH_TOKEN") or secrets.token_urlsafe(24),
         auth_token_from_env=bool(env.get("RASA_AUTH_TOKEN")),
@@ -126,6 +163,16 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         rate_limit_sender=env.get("BOT_RATE_LIMIT_SENDER") or "20/minute",
         rate_limit_address=env.get("BOT_RATE_LIMIT_ADDRESS") or "120/minute",
         rate_limit_exempt=_list(env.get("BOT_RATE_LIMIT_EXEMPT"), () if production else LOOPBACK),
+        rasa_servers=rasa_servers,
+        backend_ports=backend_ports,
+        redis_url=env.get("BOT_REDIS_URL") or (REDIS_DEFAULT if production else ""),
+        redis_prefix=env.get("BOT_REDIS_PREFIX") or "kpb",
+        rabbitmq_host=env.get("BOT_RABBITMQ_HOST") or "127.0.0.1",
+        rabbitmq_port=_int("BOT_RABBITMQ_PORT", 5672, env),
+        rabbitmq_user=env.get("BOT_RABBITMQ_USER") or "guest",
+        rabbitmq_password=env.get("BOT_RABBITMQ_PASSWORD") or "guest",
+        rabbitmq_queue=env.get("BOT_RABBITMQ_QUEUE") or "kpb_dueren_events",
+        rabbitmq_exchange=env.get("BOT_RABBITMQ_EXCHANGE") or "kpb_dueren",
     )
 
 
@@ -173,6 +220,15 @@ def environment(
         "BOT_SESSION_SECRET": settings.session_secret,
         "BOT_DATABASE_URL": settings.database_url,
         "RASA_AUTH_TOKEN": settings.auth_token,
+        # endpoints-production.yml expands these (Rasa reads plain ${VAR} values).
+        "BOT_REDIS_URL": settings.redis_url,
+        "BOT_REDIS_PREFIX": settings.redis_prefix,
+        "BOT_RABBITMQ_HOST": settings.rabbitmq_host,
+        "BOT_RABBITMQ_PORT": str(settings.rabbitmq_port),
+        "BOT_RABBITMQ_USER": settings.rabbitmq_user,
+        "BOT_RABBITMQ_PASSWORD": settings.rabbitmq_password,
+        "BOT_RABBITMQ_QUEUE": settings.rabbitmq_queue,
+        "BOT_RABBITMQ_EXCHANGE": settings.rabbitmq_exchange,
         "TF_CPP_MIN_LOG_LEVEL": base.get("TF_CPP_MIN_LOG_LEVEL", "2"),
         # No telemetry: nothing may leave the machine.
         "RASA_TELEMETRY_ENABLED": "false",

@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 
-from bot import PROJECT_ROOT, settings
+from bot import PROJECT_ROOT, proxy, settings
 
 PR_SET_PDEATHSIG = 1
 MAX_BACKOFF = 60.0
@@ -156,7 +156,24 @@ class Supervisor:
     def start_rasa_server(self, conf: settings.Settings) -> None:
         # The token and every other setting come from the environment
         # (bot/rasa_server.py), never from the command line.
-        self.start("rasa", [sys.executable, "-m", "bot.rasa_server"])
+        if not conf.behind_proxy:
+            self.start("rasa", [sys.executable, "-m", "bot.rasa_server"])
+            return
+        # Behind nginx every request comes from 127.0.0.1 with the client's
+        # address in X-Forwarded-For: believe it there (rate limits per client).
+        proxies = ",".join(dict.fromkeys([*conf.trusted_proxies, "127.0.0.1"]))
+        for number, port in enumerate(conf.backend_ports, start=1):
+            self.start(
+                f"rasa-{number}",
+                [sys.executable, "-m", "bot.rasa_server"],
+                env={"BOT_RASA_SERVER_PORT": str(port), "BOT_TRUSTED_PROXIES": proxies},
+            )
+
+    def start_nginx(self, conf: settings.Settings) -> None:
+        """nginx on RASA_PORT in front of the Rasa servers (production)."""
+        prefix = proxy.nginx_prefix(self.env)
+        proxy.render_nginx_conf(conf, prefix)
+        self.start("nginx", proxy.nginx_command(prefix))
 
     def wait_http(self, url: str, what: str, timeout: float = 240.0) -> None:
         deadline = time.monotonic() + timeout
@@ -221,11 +238,23 @@ def stop_on_signals(sup: Supervisor) -> None:
 
 
 def start_core(sup: Supervisor, conf: settings.Settings) -> None:
-    """Action server and Rasa server, ready to answer."""
+    """Action server and Rasa server(s), ready to answer.
+
+    Production: first the database (created if missing, Rasa's table), then
+    BOT_RASA_SERVERS Rasa servers on their internal ports and nginx on RASA_PORT.
+    """
+    if conf.behind_proxy:
+        proxy.prepare_database(conf.database_url)
     sup.start_action_server(conf)
     sup.start_rasa_server(conf)
     sup.wait_http(f"http://127.0.0.1:{conf.action_port}/health", "action server")
-    sup.wait_http(f"http://127.0.0.1:{conf.rasa_port}/", "Rasa server")
+    if not conf.behind_proxy:
+        sup.wait_http(f"http://127.0.0.1:{conf.rasa_port}/", "Rasa server")
+        return
+    for number, port in enumerate(conf.backend_ports, start=1):
+        sup.wait_http(f"http://127.0.0.1:{port}/", f"Rasa server {number}")
+    sup.start_nginx(conf)
+    sup.wait_http(f"http://127.0.0.1:{conf.rasa_port}/", "nginx")
 
 
 def start_review(sup: Supervisor, conf: settings.Settings) -> None:
@@ -291,6 +320,14 @@ def _print_banner(conf: settings.Settings) -> None:
 """
     else:
         rest = "  REST channel: off (profile production)\n"
+    if conf.behind_proxy:
+        ports = ", ".join(str(p) for p in conf.backend_ports)
+        rest += (
+            f"  nginx on port {conf.rasa_port} -> {conf.rasa_servers} Rasa servers "
+            f"(127.0.0.1: {ports})\n"
+            f"  Locks and rate limits in Redis, events to RabbitMQ "
+            f"(queue {conf.rabbitmq_queue})\n"
+        )
     print(
         f"""
 KPB Düren assistant is running ({conf.profile}). Ctrl-C stops everything.

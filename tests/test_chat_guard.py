@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import gc
+import logging
+import time
+import uuid
 
+import redis
+
+from bot.supervisor import free_port
 from bot.web.chat_guard import RATE_LIMITED_TEXT, ChatGuard
 
 
@@ -29,3 +35,37 @@ def test_too_long_is_answered_with_110_first() -> None:
     first_sentence = refusal.text.split(". ")[0]
     assert "sofort die 110 an" in first_sentence and "112" in first_sentence
     assert guard.check("socketio", "s", "198.51.100.3", "x" * 10) is None
+
+
+def test_limits_in_redis_hold_across_servers() -> None:
+    """Production: two Rasa servers (two guards) share the counts in Redis."""
+    prefix = f"test{uuid.uuid4().hex[:10]}"
+    url = "redis://127.0.0.1:6379/0"
+    server_a = ChatGuard(2000, "3/minute", "100/minute", redis_url=url, prefix=prefix)
+    server_b = ChatGuard(2000, "3/minute", "100/minute", redis_url=url, prefix=prefix)
+    try:
+        assert server_a.check("socketio", "s1", "198.51.100.9", "Hallo") is None
+        assert server_b.check("socketio", "s1", "198.51.100.9", "Hallo") is None
+        assert server_a.check("socketio", "s1", "198.51.100.9", "Hallo") is None
+        refusal = server_b.check("socketio", "s1", "198.51.100.9", "Hallo")
+        assert refusal is not None and refusal.status == 429
+        assert server_a.check("socketio", "s2", "198.51.100.9", "Hallo") is None
+    finally:
+        client = redis.Redis.from_url(url)
+        keys = list(client.scan_iter(f"LIMITER/{prefix}:*"))
+        if keys:
+            client.delete(*keys)
+
+
+def test_redis_down_fails_open_with_a_log_line(caplog) -> None:
+    """A chat never stops because the limiter's Redis is down."""
+    guard = ChatGuard(
+        2000, "1/minute", "1/minute", redis_url=f"redis://127.0.0.1:{free_port()}/0"
+    )
+    started = time.monotonic()
+    with caplog.at_level(logging.ERROR, logger="bot.web.chat_guard"):
+        results = [guard.check("socketio", "s", "198.51.100.10", "Hilfe") for _ in range(20)]
+    assert results == [None] * 20  # over the limit, but let through
+    assert "Rate-limit storage unreachable" in caplog.text
+    assert time.monotonic() - started < 2  # not a timeout per message
+    assert guard.check("socketio", "s", "198.51.100.10", "x" * 2001) is not None

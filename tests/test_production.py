@@ -6,7 +6,6 @@ creates a database of its own and drops it afterwards.
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 
@@ -16,9 +15,9 @@ import sqlalchemy as sa
 import yaml
 from chat_client import SocketChat
 from netutil import listening_addresses
+from production_stack import production_stack, stack_environment
 
 from bot import PROJECT_ROOT, db, settings
-from bot.supervisor import Supervisor, free_port, start_core
 
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -41,21 +40,12 @@ def test_production_profile_chat_in_postgresql_rest_off_api_local(
     """BOT_PROFILE=production: conversations over the website's socket.io channel
     are stored in PostgreSQL, the REST channel is off, the Rasa server listens
     only on the address the reverse proxy talks to (127.0.0.1 by default)."""
-    base = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "SANIC_"))},
-        "BOT_PROFILE": "production",
-        "RASA_PORT": str(free_port()),
-        "ACTION_PORT": str(free_port()),
-        "BOT_DATABASE_URL": postgres_url,
-        "RASA_AUTH_TOKEN": "prod-test",
-        "BOT_WEBSITE_ORIGINS": "https://www.example.org",
-    }
+    # Two Rasa servers behind nginx on RASA_PORT: the widget's socket.io goes through it.
+    base = stack_environment(tmp_path, postgres_url, "redis://127.0.0.1:6379/0")
     conf = settings.load(base)
-    env = settings.environment(conf, base)
     url = f"http://127.0.0.1:{conf.rasa_port}"
 
-    with Supervisor(env, log_dir=str(tmp_path)) as sup:
-        start_core(sup, conf)
+    with production_stack(tmp_path, base):
         chat = SocketChat(url, origin="https://www.example.org").connect()
         try:
             session_id = chat.request_session()
@@ -69,6 +59,7 @@ def test_production_profile_chat_in_postgresql_rest_off_api_local(
         )
         assert rest.status_code == 404
         assert listening_addresses(conf.rasa_port) == {"127.0.0.1"}
+        assert all(listening_addresses(p) == {"127.0.0.1"} for p in conf.backend_ports)
         # Other origins cannot open the chat from a browser.
         polling = f"{url}/socket.io/?EIO=4&transport=polling"
         assert (
@@ -99,9 +90,14 @@ def test_production_settings_without_overrides() -> None:
     assert not conf.rest_channel and conf.credentials_file == "credentials-socketio.yml"
     assert conf.rasa_host == "127.0.0.1" and conf.action_host == "127.0.0.1"
     assert conf.website_origins == () and conf.rate_limit_exempt == ()
+    # The stack of make run-production: two servers behind nginx, local services.
+    assert conf.rasa_servers == 2 and conf.backend_ports == (5006, 5007)
+    assert conf.endpoints_file == "endpoints-production.yml"
+    assert conf.database_url.startswith("postgresql://") and conf.redis_url.startswith("redis://")
     channels = yaml.safe_load((PROJECT_ROOT / conf.credentials_file).read_text())
     assert list(channels) == ["bot.web.socketio_channel.SocketIOInput"]
     dev = settings.load({})
     assert dev.rest_channel and dev.credentials_file == "credentials.yml"
+    assert not dev.behind_proxy and dev.endpoints_file == "endpoints.yml" and not dev.redis_url
     with pytest.raises(ValueError, match="BOT_PROFILE"):
         settings.load({"BOT_PROFILE": "prod"})

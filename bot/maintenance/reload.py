@@ -51,12 +51,19 @@ class ReloadError(RuntimeError):
 
 
 def server_urls(env: Mapping[str, str] | None = None) -> list[str]:
-    """BOT_RASA_URLS (comma or space separated), else the local server on RASA_PORT."""
+    """BOT_RASA_URLS (comma or space separated), else the local server(s).
+
+    Production: every Rasa server behind nginx, each on its own port (through
+    nginx a reload would reach only one of them).
+    """
     env = os.environ if env is None else env
     urls = env.get("BOT_RASA_URLS", "").replace(",", " ").split()
     if urls:
         return [url.rstrip("/") for url in urls]
-    return [f"http://127.0.0.1:{settings.load(env).rasa_port}"]
+    conf = settings.load(env)
+    if conf.behind_proxy:
+        return [f"http://127.0.0.1:{port}" for port in conf.backend_ports]
+    return [f"http://127.0.0.1:{conf.rasa_port}"]
 
 
 def model_id_of(model: Path) -> str:

@@ -22,6 +22,7 @@ from typing import Any
 
 from rasa.core.channels import rest
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.lock_store import LockError
 from rasa.utils.endpoints import bool_arg
 from sanic import Blueprint, response
 from sanic.exceptions import SanicException
@@ -30,7 +31,7 @@ from sanic.response import HTTPResponse
 
 from bot import settings
 from bot.client_address import client_address
-from bot.web.chat_guard import ChatGuard, clean_text
+from bot.web.chat_guard import UNAVAILABLE_TEXT, ChatGuard, clean_text
 
 logger = logging.getLogger(__name__)
 MAX_SENDER_LENGTH = 255  # the tracker store's sender_id column
@@ -87,6 +88,12 @@ class RestInput(rest.RestInput):
                 )
             except CancelledError:
                 logger.error("rest: message processing timed out")
+            except LockError as error:
+                # Never silence: the citizen learns to try again, and about 110.
+                logger.error("rest: %s", error)
+                return response.json(
+                    [{"recipient_id": sender, "text": UNAVAILABLE_TEXT}], status=503
+                )
             except Exception:
                 logger.exception("rest: message processing failed")
             return response.json(collector.messages)

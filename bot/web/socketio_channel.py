@@ -30,13 +30,14 @@ from typing import Any
 
 from rasa.core.channels import socketio as rasa_socketio
 from rasa.core.channels.channel import UserMessage, decode_bearer_token
+from rasa.core.lock_store import LockError
 from sanic import Blueprint
 
 from bot import settings
 from bot.client_address import client_address
 from bot.web import session_tokens
 from bot.web.answer_output import AnswerSocketIOOutput
-from bot.web.chat_guard import ChatGuard, clean_text
+from bot.web.chat_guard import UNAVAILABLE_TEXT, ChatGuard, clean_text
 
 logger = logging.getLogger(__name__)
 
@@ -128,7 +129,13 @@ class SocketIOInput(rasa_socketio.SocketIOInput):
                 return
             output = AnswerSocketIOOutput(sio, self.bot_message_evt)
             # No client metadata: it would be stored with the conversation unchecked.
-            await on_new_message(UserMessage(text, output, session_id, input_channel=self.name()))
+            try:
+                await on_new_message(
+                    UserMessage(text, output, session_id, input_channel=self.name())
+                )
+            except LockError as error:
+                logger.error("socketio: %s", error)
+                await emit_text(sid, UNAVAILABLE_TEXT)
 
         return blueprint
 

@@ -8,6 +8,11 @@ X-Forwarded-For and the per-address login throttling of one test does not slow
 down the others. Cookies are not Secure here (REVIEW_INSECURE_COOKIES=1):
 `requests` sends Secure cookies only over https. `default_review_server` runs
 the app with its defaults instead.
+
+The database: the review app runs on SQLite (`make run`) and on PostgreSQL
+(production, the Rasa servers' tracker store). `engine` (the query tests) and
+`review_server` (the HTTP tests) run on both; BOT_TEST_REVIEW_DATABASES
+(comma-separated, default `sqlite,postgresql`) narrows the list.
 """
 
 from __future__ import annotations
@@ -31,6 +36,29 @@ from bot.review import auth, models
 from bot.supervisor import free_port
 
 PASSWORD = "geheim-und-lang-1"
+ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+DATABASES = [
+    name.strip()
+    for name in os.environ.get("BOT_TEST_REVIEW_DATABASES", "sqlite,postgresql").split(",")
+    if name.strip()
+]
+
+
+def _database(kind: str, tmp: Path, prefix: str) -> Iterator[str]:
+    """The URL of a fresh, empty database of `kind`; dropped afterwards."""
+    if kind == "sqlite":
+        yield f"sqlite:///{tmp / (prefix + '.db')}"
+        return
+    name = f"kpb_{prefix}_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -90,8 +118,20 @@ class Client:
         return response
 
 
-def _serve(tmp: Path, extra_env: dict[str, str], host_args: list[str]) -> Iterator[ReviewServer]:
-    db_url = f"sqlite:///{tmp / 'review.db'}"
+def _serve(
+    tmp: Path, extra_env: dict[str, str], host_args: list[str], kind: str = "sqlite"
+) -> Iterator[ReviewServer]:
+    databases = _database(kind, tmp, "review")
+    db_url = next(databases)
+    try:
+        yield from _serve_on(db_url, tmp, extra_env, host_args)
+    finally:
+        databases.close()
+
+
+def _serve_on(
+    db_url: str, tmp: Path, extra_env: dict[str, str], host_args: list[str]
+) -> Iterator[ReviewServer]:
     engine = models.engine(db_url)
     port = free_port()
     log = tmp / "review.log"
@@ -129,12 +169,16 @@ def _serve(tmp: Path, extra_env: dict[str, str], host_args: list[str]) -> Iterat
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        engine.dispose()
 
 
-@pytest.fixture(scope="session")
-def review_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReviewServer]:
+@pytest.fixture(scope="session", params=DATABASES)
+def review_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ReviewServer]:
     env = {"BOT_TRUSTED_PROXIES": "127.0.0.1", "REVIEW_INSECURE_COOKIES": "1"}
-    yield from _serve(tmp_path_factory.mktemp("review"), env, ["--host", "127.0.0.1"])
+    tmp = tmp_path_factory.mktemp(f"review-{request.param}")
+    yield from _serve(tmp, env, ["--host", "127.0.0.1"], request.param)
 
 
 @pytest.fixture(scope="session")
@@ -157,26 +201,22 @@ def admin(review_server: ReviewServer) -> Client:
     return client
 
 
-@pytest.fixture()
-def engine(tmp_path: Path) -> sa.engine.Engine:
-    """A fresh, empty database for tests that do not need the HTTP app."""
-    return models.engine(f"sqlite:///{tmp_path / 'unit.db'}")
+def _engine(kind: str, tmp: Path) -> Iterator[sa.engine.Engine]:
+    for url in _database(kind, tmp, "unit"):
+        eng = models.engine(url)
+        try:
+            yield eng
+        finally:
+            eng.dispose()
+
+
+@pytest.fixture(params=DATABASES)
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sa.engine.Engine]:
+    """A fresh, empty database for tests that do not need the HTTP app (both kinds)."""
+    yield from _engine(request.param, tmp_path)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def any_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sa.engine.Engine]:
     """A fresh database of both kinds the project runs on (PostgreSQL in production)."""
-    if request.param == "sqlite":
-        yield models.engine(f"sqlite:///{tmp_path / 'any.db'}")
-        return
-    name = f"kpb_inbox_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(
-        "postgresql://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT"
-    )
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    eng = models.engine(f"postgresql://postgres@127.0.0.1:5432/{name}")
-    yield eng
-    eng.dispose()
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    yield from _engine(request.param, tmp_path)

@@ -1,0 +1,49 @@
+"""deploy/: the container and Helm files parse and agree with the project.
+
+Docker and a cluster are not available on the development machine; this checks
+what can be checked without them.
+"""
+
+from __future__ import annotations
+
+import re
+
+import yaml
+
+from bot import PROJECT_ROOT
+
+DEPLOY = PROJECT_ROOT / "deploy"
+
+
+def test_compose_has_every_service_and_secrets_from_the_environment() -> None:
+    text = (DEPLOY / "docker-compose.yml").read_text()
+    compose = yaml.safe_load(text)
+    services = set(compose["services"])
+    assert {"rasa-1", "rasa-2", "actions", "web", "review", "nginx", "postgres", "redis",
+            "rabbitmq"} <= services
+    for name in ("rasa-1", "rasa-2", "actions"):
+        dockerfile = compose["services"][name]["build"]["dockerfile"]
+        assert (PROJECT_ROOT / dockerfile).is_file()
+    # No secret written into the file: each comes from the environment.
+    for secret in ("RASA_AUTH_TOKEN", "ACTION_SERVER_TOKEN", "BOT_SESSION_SECRET"):
+        assert f"{secret}: ${{{secret}:?}}" in text
+    upstreams = re.findall(r"server (rasa-\d):5005", (DEPLOY / "nginx.conf").read_text())
+    assert set(upstreams) == {"rasa-1", "rasa-2"}
+
+
+def test_dockerfiles_start_from_python_310_slim_and_the_lock_file() -> None:
+    for name in ("Dockerfile.rasa", "Dockerfile.actions", "Dockerfile.web"):
+        text = (DEPLOY / name).read_text()
+        assert text.splitlines()[[i for i, line in enumerate(text.splitlines())
+                                  if line.startswith("FROM")][0]] == "FROM python:3.10-slim"
+        assert "pip install -r requirements.lock" in text
+
+
+def test_helm_values_use_the_atomic_lock_store_postgresql_and_rabbitmq() -> None:
+    values = yaml.safe_load((DEPLOY / "helm" / "values.yaml").read_text())
+    endpoints = values["applicationSettings"]["endpoints"]
+    assert values["replicaCount"] >= 2
+    assert endpoints["lockStore"]["type"] == "bot.lock_store.AtomicRedisLockStore"
+    assert endpoints["trackerStore"]["dialect"] == "postgresql"
+    assert endpoints["eventBroker"]["type"] == "pika"
+    assert values["rasa-action-server"]["install"] is True
