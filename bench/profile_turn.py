@@ -1,0 +1,140 @@
+"""Profile Rasa turns in process with cProfile (docs/performance.md).
+
+    .venv/bin/python bench/profile_turn.py [--no-patches] [--conversations 12] [--top 25]
+
+Starts the action server as `bot run` does, loads the trained model into an
+`Agent` with the project's endpoints (SQL tracker store on a fresh SQLite
+file), plays the load benchmark's conversations one after the other through
+`Agent.handle_message` (what the REST channel calls) and prints the wall time
+and CPU time per turn plus the functions that cost the most. `--no-patches`
+measures stock Rasa (without bot/perf.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import io
+import logging
+import os
+import pstats
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bot import PROJECT_ROOT, settings  # noqa: E402
+from bot.loadbench.conversations import script  # noqa: E402
+from bot.supervisor import Supervisor, free_port  # noqa: E402
+
+# Where the time goes, by file path of the function (own time, not cumulative).
+BUCKETS = (
+    ("JSON-schema validation", ("jsonschema",)),
+    ("SQL tracker store (SQLAlchemy, sqlite3)", ("sqlalchemy", "sqlite3", "tracker_store")),
+    ("tracker replay and events", ("rasa/shared/core/trackers", "rasa/shared/core/events")),
+    ("NLU components (bot/nlu, spaCy, scikit-learn)", ("bot/nlu", "spacy", "sklearn", "scipy",
+                                                       "langid", "bot/language", "bot/urgency")),
+    ("policies and featurization", ("rasa/core/policies", "bot/policies",
+                                    "rasa/core/featurizers", "rasa/shared/core/domain")),
+    ("HTTP to the action server (aiohttp)", ("aiohttp", "yarl", "multidict")),
+    ("event loop waiting (select)", ("select", "selectors")),
+)
+
+
+def _bucket(filename: str, func: str) -> str:
+    text = f"{filename}:{func}"
+    for name, needles in BUCKETS:
+        if any(n in text for n in needles):
+            return name
+    return "other"
+
+
+async def _play(agent: object, conversations: int, prefix: str) -> tuple[list[float], int]:
+    from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+
+    latencies: list[float] = []
+    for index in range(conversations):
+        for text in script(index):
+            start = time.perf_counter()
+            out = CollectingOutputChannel()
+            await agent.handle_message(  # type: ignore[attr-defined]
+                UserMessage(text, out, f"{prefix}-{index}", input_channel="rest")
+            )
+            latencies.append((time.perf_counter() - start) * 1000)
+    return latencies, sum(len(script(i)) for i in range(conversations))
+
+
+async def _main(args: argparse.Namespace) -> None:
+    # As `rasa run` does by default: INFO, so Rasa's debug logs cost nothing here either.
+    from rasa.utils.common import configure_logging_and_warnings
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_logging_and_warnings(logging.INFO)
+    configure_structlog(logging.INFO)
+    if not args.no_patches:
+        from bot import perf
+
+        perf.install()
+    from rasa.core.agent import load_agent
+    from rasa.core.utils import AvailableEndpoints
+
+    agent = await load_agent(
+        model_path=str(settings.load().model_path),
+        endpoints=AvailableEndpoints.read_endpoints(str(PROJECT_ROOT / "endpoints.yml")),
+    )
+    await _play(agent, 2, "warm-up")
+    profiler = cProfile.Profile()
+    cpu = time.process_time()
+    profiler.enable()
+    latencies, turns = await _play(agent, args.conversations, "profile")
+    profiler.disable()
+    cpu_ms = (time.process_time() - cpu) * 1000 / turns
+    print(f"{turns} turns; wall per turn p50 {statistics.median(latencies):.1f} ms, "
+          f"mean {statistics.fmean(latencies):.1f} ms; CPU of this process per turn "
+          f"{cpu_ms:.1f} ms (under cProfile)")
+    stats = pstats.Stats(profiler)
+    total = sum(v[2] for v in stats.stats.values())  # type: ignore[attr-defined]
+    buckets: dict[str, float] = {}
+    for (filename, _, func), (_, _, tottime, _, _) in stats.stats.items():  # type: ignore[attr-defined]
+        key = _bucket(filename, func)
+        buckets[key] = buckets.get(key, 0.0) + tottime
+    print("\nown time by area (share of profiled time):")
+    for name, seconds in sorted(buckets.items(), key=lambda kv: -kv[1]):
+        print(f"  {seconds / total:6.1%}  {seconds * 1000 / turns:6.2f} ms/turn  {name}")
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(args.top)
+    print(out.getvalue())
+    if args.save:
+        profiler.dump_stats(args.save)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--no-patches", action="store_true", help="stock Rasa, no bot/perf.py")
+    parser.add_argument("--conversations", type=int, default=12)
+    parser.add_argument("--top", type=int, default=30)
+    parser.add_argument("--save", help="write the raw profile here (for snakeviz, pstats)")
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="profile-"))
+    base = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "SANIC_"))},
+        "ACTION_PORT": str(free_port()),
+        "RASA_AUTH_TOKEN": "profile",
+        "BOT_DATABASE_URL": f"sqlite:///{tmp / 'profile.db'}",
+    }
+    conf = settings.load(base)
+    env = settings.environment(conf, base)
+    os.environ.update(env)  # endpoints.yml reads the action endpoint and the database
+    os.chdir(PROJECT_ROOT)
+    with Supervisor(env, log_dir=str(tmp)) as sup:
+        sup.start_action_server(conf)
+        sup.wait_http(f"http://127.0.0.1:{conf.action_port}/health", "action server")
+        asyncio.run(_main(args))
+
+
+if __name__ == "__main__":
+    main()

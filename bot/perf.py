@@ -1,0 +1,138 @@
+"""Cheaper Rasa turns: small patches of named Rasa 3.6 functions (docs/performance.md).
+
+`install()` is called by bot/rasa_server.py before Rasa starts. It replaces
+per-message work that repeats the same result every time, and changes no
+behaviour:
+
+- `RemoteAction._validate_action_result` (every custom action's answer) and
+  `rasa.server.validate_events_in_request_body` (events posted to the HTTP API)
+  call `jsonschema.validate(instance, schema)`, which first validates the
+  *schema* against the JSON-Schema meta-schema and builds a validator - about
+  95 % of its cost for Rasa's large events schema, on every call. The
+  replacements build one validator per schema (meta-schema check included)
+  once and validate every answer with it: a malformed answer is still rejected
+  with the same `jsonschema.ValidationError` and message.
+
+Each patch checks that the function it replaces is still the one it was
+written for (Rasa's version); otherwise it is skipped with a warning, never
+applied to unknown code. `BOT_PERF_PATCHES=0` switches them off (to measure
+stock Rasa).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+from collections.abc import Callable
+from typing import Any
+
+import jsonschema
+from jsonschema.exceptions import best_match
+from jsonschema.protocols import Validator
+
+logger = logging.getLogger(__name__)
+
+RASA_VERSION = "3.6."  # the patched functions were read in this release line
+_installed: list[str] = []
+
+
+@functools.lru_cache(maxsize=None)
+def _validator(schema_name: str) -> Validator:
+    """One validator per named schema, built (and its schema checked) once."""
+    schema = _SCHEMAS[schema_name]()
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)  # what jsonschema.validate does on every call
+    return cls(schema)
+
+
+def _action_response_schema() -> dict[str, Any]:
+    from rasa.core.actions.action import RemoteAction
+
+    return RemoteAction.action_response_format_spec()
+
+
+def _events_schema() -> dict[str, Any]:
+    from rasa.shared.utils.schemas.events import EVENTS_SCHEMA
+
+    return EVENTS_SCHEMA
+
+
+_SCHEMAS: dict[str, Callable[[], dict[str, Any]]] = {
+    "action_response": _action_response_schema,
+    "events": _events_schema,
+}
+
+
+def validate(instance: Any, schema_name: str) -> None:
+    """Like `jsonschema.validate(instance, schema)`, with the cached validator."""
+    error = best_match(_validator(schema_name).iter_errors(instance))
+    if error is not None:
+        raise error
+
+
+# -- the replacements -------------------------------------------------------------
+def _validate_action_result(self: Any, result: dict[str, Any]) -> bool:
+    """rasa.core.actions.action.RemoteAction._validate_action_result, cached validator."""
+    from rasa.shared.constants import DOCS_BASE_URL
+
+    try:
+        validate(result, "action_response")
+        return True
+    except jsonschema.ValidationError as e:
+        e.message += (
+            f". Failed to validate Action server response from API, "
+            f"make sure your response from the Action endpoint is valid. "
+            f"For more information about the format visit "
+            f"{DOCS_BASE_URL}/custom-actions"
+        )
+        raise e
+
+
+def _validate_events_in_request_body(request: Any) -> None:
+    """rasa.server.validate_events_in_request_body, cached validator."""
+    from http import HTTPStatus
+
+    from rasa.server import ErrorResponse, _docs
+
+    events = request.json if isinstance(request.json, list) else [request.json]
+    try:
+        validate(events, "events")
+    except jsonschema.ValidationError as error:
+        raise ErrorResponse(
+            HTTPStatus.BAD_REQUEST,
+            "BadRequest",
+            f"Failed to validate the events format. "
+            f"For more information about the format visit the docs. Error: {error}",
+            help_url=_docs("/pages/http-api"),
+        ) from error
+
+
+def _patch(owner: Any, attribute: str, replacement: Callable[..., Any], name: str) -> None:
+    original = getattr(owner, attribute)
+    if not getattr(original, "__module__", "").startswith("rasa."):
+        logger.warning("perf: %s is not Rasa's original; not patched", name)
+        return
+    setattr(owner, attribute, replacement)
+    _installed.append(name)
+
+
+def install() -> list[str]:
+    """Apply the patches once; returns the names of the patched functions."""
+    if _installed or os.environ.get("BOT_PERF_PATCHES", "1").strip() in ("0", "false", "no"):
+        return list(_installed)
+    import rasa
+    import rasa.server
+    from rasa.core.actions.action import RemoteAction
+
+    if not rasa.__version__.startswith(RASA_VERSION):
+        logger.warning("perf: written for Rasa %sx, found %s; not patched",
+                       RASA_VERSION, rasa.__version__)
+        return []
+    _patch(RemoteAction, "_validate_action_result", _validate_action_result,
+           "RemoteAction._validate_action_result")
+    _patch(rasa.server, "validate_events_in_request_body", _validate_events_in_request_body,
+           "rasa.server.validate_events_in_request_body")
+    for name in _SCHEMAS:
+        _validator(name)  # build now, not during the first citizen's turn
+    return list(_installed)
