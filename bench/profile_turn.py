@@ -53,19 +53,72 @@ def _bucket(filename: str, func: str) -> str:
     return "other"
 
 
-async def _play(agent: object, conversations: int, prefix: str) -> tuple[list[float], int]:
+async def _conversation(agent: object, index: int, prefix: str, latencies: list[float]) -> None:
     from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
+    for text in script(index):
+        start = time.perf_counter()
+        await agent.handle_message(  # type: ignore[attr-defined]
+            UserMessage(text, CollectingOutputChannel(), f"{prefix}-{index}", input_channel="rest")
+        )
+        latencies.append((time.perf_counter() - start) * 1000)
+
+
+async def _play(
+    agent: object, conversations: int, prefix: str, concurrency: int = 1
+) -> list[float]:
+    """The conversations, `concurrency` at a time; the latency of every turn."""
     latencies: list[float] = []
-    for index in range(conversations):
-        for text in script(index):
+    for first in range(0, conversations, concurrency):
+        batch = range(first, min(conversations, first + concurrency))
+        await asyncio.gather(*(_conversation(agent, i, prefix, latencies) for i in batch))
+    return latencies
+
+
+class LoopLag:
+    """How late a 5 ms timer fires: how long the event loop was blocked."""
+
+    def __init__(self) -> None:
+        self.lags: list[float] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def _run(self) -> None:
+        while True:
             start = time.perf_counter()
-            out = CollectingOutputChannel()
-            await agent.handle_message(  # type: ignore[attr-defined]
-                UserMessage(text, out, f"{prefix}-{index}", input_channel="rest")
-            )
-            latencies.append((time.perf_counter() - start) * 1000)
-    return latencies, sum(len(script(i)) for i in range(conversations))
+            await asyncio.sleep(0.005)
+            self.lags.append(max(0.0, (time.perf_counter() - start) * 1000 - 5))
+
+    def __enter__(self) -> LoopLag:
+        self._task = asyncio.get_running_loop().create_task(self._run())
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._task:
+            self._task.cancel()
+
+
+class StoreTimer:
+    """Time spent in the tracker store's retrieve and save (they block the loop)."""
+
+    def __init__(self, store: object) -> None:
+        self.ms: dict[str, float] = {"retrieve": 0.0, "save": 0.0}
+        for name in self.ms:
+            setattr(store, name, self._timed(name, getattr(store, name)))
+
+    def _timed(self, name: str, method: object) -> object:
+        async def timed(*args: object, **kwargs: object) -> object:
+            start = time.perf_counter()
+            try:
+                return await method(*args, **kwargs)  # type: ignore[operator]
+            finally:
+                self.ms[name] += (time.perf_counter() - start) * 1000
+
+        return timed
+
+
+def _quantile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
 async def _main(args: argparse.Namespace) -> None:
@@ -78,24 +131,38 @@ async def _main(args: argparse.Namespace) -> None:
     if not args.no_patches:
         from bot import perf
 
-        perf.install()
+        print("patches:", ", ".join(perf.install()))
     from rasa.core.agent import load_agent
     from rasa.core.utils import AvailableEndpoints
 
     agent = await load_agent(
-        model_path=str(settings.load().model_path),
+        model_path=str(args.model or settings.load().model_path),
         endpoints=AvailableEndpoints.read_endpoints(str(PROJECT_ROOT / "endpoints.yml")),
     )
     await _play(agent, 2, "warm-up")
+    store = StoreTimer(agent.tracker_store)
+    turns = sum(len(script(i)) for i in range(args.conversations))
     profiler = cProfile.Profile()
-    cpu = time.process_time()
-    profiler.enable()
-    latencies, turns = await _play(agent, args.conversations, "profile")
-    profiler.disable()
+    cpu, wall = time.process_time(), time.perf_counter()
+    with LoopLag() as lag:
+        if not args.no_profile:
+            profiler.enable()
+        latencies = await _play(agent, args.conversations, "profile", args.concurrency)
+        profiler.disable()
+    wall = time.perf_counter() - wall
     cpu_ms = (time.process_time() - cpu) * 1000 / turns
-    print(f"{turns} turns; wall per turn p50 {statistics.median(latencies):.1f} ms, "
-          f"mean {statistics.fmean(latencies):.1f} ms; CPU of this process per turn "
-          f"{cpu_ms:.1f} ms (under cProfile)")
+    print(f"{turns} turns, {args.concurrency} at a time"
+          f"{'' if args.no_profile else ' (under cProfile)'}: "
+          f"{turns / wall:.1f} turns/s; latency p50 {statistics.median(latencies):.1f} ms, "
+          f"p95 {_quantile(latencies, 0.95):.1f} ms, mean {statistics.fmean(latencies):.1f} ms; "
+          f"CPU of this process per turn {cpu_ms:.1f} ms")
+    print(f"tracker store per turn: retrieve {store.ms['retrieve'] / turns:.2f} ms, "
+          f"save {store.ms['save'] / turns:.2f} ms (inside the event loop)")
+    print(f"event-loop lag (5 ms timer, {len(lag.lags)} samples): p50 "
+          f"{_quantile(lag.lags, 0.5):.1f} ms, p99 {_quantile(lag.lags, 0.99):.1f} ms, "
+          f"max {max(lag.lags, default=0):.1f} ms")
+    if args.no_profile:
+        return
     stats = pstats.Stats(profiler)
     total = sum(v[2] for v in stats.stats.values())  # type: ignore[attr-defined]
     buckets: dict[str, float] = {}
@@ -116,6 +183,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--no-patches", action="store_true", help="stock Rasa, no bot/perf.py")
     parser.add_argument("--conversations", type=int, default=12)
+    parser.add_argument("--no-profile", action="store_true",
+                        help="only time the turns (cProfile slows Python code down)")
+    parser.add_argument("--concurrency", type=int, default=1,
+                        help="conversations at a time (event-loop lag under load)")
+    parser.add_argument("--model", help="model to load (default: models/current.tar.gz)")
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--save", help="write the raw profile here (for snakeviz, pstats)")
     args = parser.parse_args()

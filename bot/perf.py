@@ -12,6 +12,19 @@ behaviour:
   replacements build one validator per schema (meta-schema check included)
   once and validate every answer with it: a malformed answer is still rejected
   with the same `jsonschema.ValidationError` and message.
+- `Event.resolve_by_type` (every event of the tracker, on every load - a
+  20-turn conversation has some 150) walks the whole tree of `Event`
+  subclasses to find the class for a type name. The replacement remembers the
+  class found per type name; unknown names still take Rasa's path (and its
+  error). Event classes are all defined when Rasa is imported.
+- SQLite (`make run`'s tracker store): the database is switched to
+  write-ahead logging (`PRAGMA journal_mode=WAL`). In SQLite's default
+  rollback-journal mode every commit creates, syncs and deletes a journal
+  file: about 8 ms per saved turn on this machine, inside the event loop; in
+  WAL mode about 0.15 ms, with the same durability (`synchronous` stays FULL).
+  Readers no longer block the writer either (the review app reads the same
+  file). The setting is stored in the database file, so the action server and
+  the review app use WAL too. PostgreSQL is not touched.
 
 Each patch checks that the function it replaces is still the one it was
 written for (Rasa's version); otherwise it is skipped with a warning, never
@@ -24,10 +37,12 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import sqlite3
 from collections.abc import Callable
 from typing import Any
 
 import jsonschema
+import sqlalchemy as sa
 from jsonschema.exceptions import best_match
 from jsonschema.protocols import Validator
 
@@ -37,7 +52,7 @@ RASA_VERSION = "3.6."  # the patched functions were read in this release line
 _installed: list[str] = []
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _validator(schema_name: str) -> Validator:
     """One validator per named schema, built (and its schema checked) once."""
     schema = _SCHEMAS[schema_name]()
@@ -108,6 +123,32 @@ def _validate_events_in_request_body(request: Any) -> None:
         ) from error
 
 
+def _cached_resolve_by_type(original: Callable[..., Any]) -> Callable[..., Any]:
+    """rasa.shared.core.events.Event.resolve_by_type, remembering found classes."""
+    found: dict[str, type] = {}
+
+    def resolve_by_type(type_name: str, default: type | None = None) -> type | None:
+        cls = found.get(type_name)
+        if cls is None:
+            cls = original(type_name, default)
+            if cls is not None and cls is not default:
+                found[type_name] = cls
+        return cls
+
+    resolve_by_type.__wrapped__ = original  # type: ignore[attr-defined]
+    return resolve_by_type
+
+
+def _sqlite_wal(dbapi_connection: Any, connection_record: Any) -> None:
+    """On every new SQLite connection: write-ahead logging (a no-op once the file has it)."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        finally:
+            cursor.close()
+
+
 def _patch(owner: Any, attribute: str, replacement: Callable[..., Any], name: str) -> None:
     original = getattr(owner, attribute)
     if not getattr(original, "__module__", "").startswith("rasa."):
@@ -133,6 +174,13 @@ def install() -> list[str]:
            "RemoteAction._validate_action_result")
     _patch(rasa.server, "validate_events_in_request_body", _validate_events_in_request_body,
            "rasa.server.validate_events_in_request_body")
+    from rasa.shared.core.events import Event
+
+    _patch(Event, "resolve_by_type",
+           staticmethod(_cached_resolve_by_type(Event.resolve_by_type)),
+           "Event.resolve_by_type")
+    sa.event.listen(sa.engine.Engine, "connect", _sqlite_wal)
+    _installed.append("SQLite journal_mode=WAL")
     for name in _SCHEMAS:
         _validator(name)  # build now, not during the first citizen's turn
     return list(_installed)

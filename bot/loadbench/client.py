@@ -13,6 +13,7 @@ time of the server processes from /proc.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import statistics
 import time
@@ -71,10 +72,8 @@ def _family(pid: int) -> list[int]:
     """The process and its children (a server's workers count with it)."""
     pids = [pid]
     children = Path(f"/proc/{pid}/task/{pid}/children")
-    try:
+    with contextlib.suppress(OSError):
         pids += [int(p) for p in children.read_text().split()]
-    except OSError:
-        pass
     return pids
 
 
@@ -130,10 +129,8 @@ class ProcessSampler:
         """(peak RSS in MB, CPU ms used since start) per process."""
         if self._task:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
         self._sample()
         cpu = {
             name: (cpu_seconds(pid) - self._cpu_start.get(name, 0.0)) * 1000
