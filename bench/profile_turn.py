@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import gc
 import io
 import logging
 import os
@@ -97,6 +98,23 @@ class LoopLag:
             self._task.cancel()
 
 
+class GcTimer:
+    """Time spent in the cyclic garbage collector, per generation."""
+
+    def __init__(self) -> None:
+        self.ms = [0.0, 0.0, 0.0]
+        self.count = [0, 0, 0]
+        self._start = 0.0
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._start = time.perf_counter()
+        else:
+            self.ms[info["generation"]] += (time.perf_counter() - self._start) * 1000
+            self.count[info["generation"]] += 1
+
+
 class StoreTimer:
     """Time spent in the tracker store's retrieve and save (they block the loop)."""
 
@@ -140,7 +158,10 @@ async def _main(args: argparse.Namespace) -> None:
         endpoints=AvailableEndpoints.read_endpoints(str(PROJECT_ROOT / "endpoints.yml")),
     )
     await _play(agent, 2, "warm-up")
+    if args.gc_freeze:
+        gc.freeze()
     store = StoreTimer(agent.tracker_store)
+    collector = GcTimer()
     turns = sum(len(script(i)) for i in range(args.conversations))
     profiler = cProfile.Profile()
     cpu, wall = time.process_time(), time.perf_counter()
@@ -161,6 +182,8 @@ async def _main(args: argparse.Namespace) -> None:
     print(f"event-loop lag (5 ms timer, {len(lag.lags)} samples): p50 "
           f"{_quantile(lag.lags, 0.5):.1f} ms, p99 {_quantile(lag.lags, 0.99):.1f} ms, "
           f"max {max(lag.lags, default=0):.1f} ms")
+    print("garbage collector: " + ", ".join(
+        f"gen{g} {collector.count[g]}x {collector.ms[g] / turns:.2f} ms/turn" for g in range(3)))
     if args.no_profile:
         return
     stats = pstats.Stats(profiler)
@@ -187,6 +210,8 @@ def main() -> None:
                         help="only time the turns (cProfile slows Python code down)")
     parser.add_argument("--concurrency", type=int, default=1,
                         help="conversations at a time (event-loop lag under load)")
+    parser.add_argument("--gc-freeze", action="store_true",
+                        help="gc.freeze() after loading (what bot/perf.py does in the server)")
     parser.add_argument("--model", help="model to load (default: models/current.tar.gz)")
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--save", help="write the raw profile here (for snakeviz, pstats)")
