@@ -120,18 +120,32 @@ class StoreTimer:
 
     def __init__(self, store: object) -> None:
         self.ms: dict[str, float] = {"retrieve": 0.0, "save": 0.0}
+        # (events in the tracker, ms) of every call: does the cost grow with the conversation?
+        self.calls: dict[str, list[tuple[int, float]]] = {"retrieve": [], "save": []}
         for name in self.ms:
             setattr(store, name, self._timed(name, getattr(store, name)))
 
     def _timed(self, name: str, method: object) -> object:
         async def timed(*args: object, **kwargs: object) -> object:
             start = time.perf_counter()
-            try:
-                return await method(*args, **kwargs)  # type: ignore[operator]
-            finally:
-                self.ms[name] += (time.perf_counter() - start) * 1000
+            result = await method(*args, **kwargs)  # type: ignore[operator]
+            ms = (time.perf_counter() - start) * 1000
+            self.ms[name] += ms
+            tracker = result if name == "retrieve" else args[0]
+            self.calls[name].append((len(tracker.events) if tracker else 0, ms))
+            return result
 
         return timed
+
+    def by_length(self) -> str:
+        rows = []
+        for low, high in ((0, 30), (30, 60), (60, 90), (90, 120), (120, 200)):
+            cells = []
+            for name in ("retrieve", "save"):
+                values = [ms for n, ms in self.calls[name] if low <= n < high]
+                cells.append(f"{name} {statistics.median(values):.2f} ms" if values else "-")
+            rows.append(f"  {low:3d}-{high:3d} events: " + ", ".join(cells))
+        return "\n".join(rows)
 
 
 def _quantile(values: list[float], q: float) -> float:
@@ -179,6 +193,7 @@ async def _main(args: argparse.Namespace) -> None:
           f"CPU of this process per turn {cpu_ms:.1f} ms")
     print(f"tracker store per turn: retrieve {store.ms['retrieve'] / turns:.2f} ms, "
           f"save {store.ms['save'] / turns:.2f} ms (inside the event loop)")
+    print("tracker store median by conversation length:\n" + store.by_length())
     print(f"event-loop lag (5 ms timer, {len(lag.lags)} samples): p50 "
           f"{_quantile(lag.lags, 0.5):.1f} ms, p99 {_quantile(lag.lags, 0.99):.1f} ms, "
           f"max {max(lag.lags, default=0):.1f} ms")

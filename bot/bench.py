@@ -20,7 +20,7 @@ from bot.loadbench import reference, report, targets
 from bot.loadbench.run import LEVELS, TargetResult, run_target
 
 OUT = PROJECT_ROOT / "docs" / "benchmarks.md"
-TARGETS = ("make-run", "reference", "production-1", "production-2")
+TARGETS = ("make-run", "make-run-stock", "reference", "production-1", "production-2")
 
 
 def _nlu_summary() -> list[str]:
@@ -47,6 +47,9 @@ def _factories(names: Sequence[str]) -> tuple[list[targets.TargetFactory], list[
     for name in names:
         if name == "make-run":
             factories.append(targets.development_factory())
+        elif name == "make-run-stock":  # before/after for bot/perf.py
+            factories.append(targets.development_factory(
+                name="make run without bot/perf.py (BOT_PERF_PATCHES=0)", patches=False))
         elif name == "reference":
             print("Reference model (Rasa's default pipeline): cached or trained now ...",
                   flush=True)

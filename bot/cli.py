@@ -141,7 +141,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     be = sub.add_parser("bench", help="benchmarks, results to docs/benchmarks.md")
     be.add_argument("--load-only", action="store_true", help="skip the NLU evaluation")
-    be.add_argument("--targets", default="make-run,reference,production-1,production-2",
+    be.add_argument("--targets",
+                    default="make-run,make-run-stock,reference,production-1,production-2",
                     help="configurations for the load benchmark (comma-separated)")
     be.add_argument("--levels", default="1,10,50", help="concurrent conversations")
     be.set_defaults(func=cmd_bench)

@@ -122,12 +122,24 @@ def test_sqlite_databases_use_write_ahead_logging(patched, tmp_path) -> None:
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'store.db'}")
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
     engine.dispose()
     perf.uninstall()
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'other.db'}")
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "delete"
     engine.dispose()
+
+
+def test_tracker_store_keeps_sqlite_connections_in_a_pool(patched, tmp_path) -> None:
+    from rasa.core import tracker_store
+
+    kwargs = tracker_store.create_engine_kwargs(f"sqlite:///{tmp_path / 'store.db'}")
+    assert kwargs["poolclass"] is sa.pool.QueuePool
+    assert kwargs["connect_args"] == {"check_same_thread": False}
+    assert tracker_store.create_engine_kwargs("sqlite://") == {}  # in memory: as before
+    postgres = tracker_store.create_engine_kwargs("postgresql://u@localhost/db")
+    assert "poolclass" not in postgres and "pool_size" in postgres
 
 
 def test_objects_loaded_at_start_are_frozen_for_the_collector() -> None:
