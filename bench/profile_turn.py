@@ -7,7 +7,8 @@ Starts the action server as `bot run` does, loads the trained model into an
 file), plays the load benchmark's conversations one after the other through
 `Agent.handle_message` (what the REST channel calls) and prints the wall time
 and CPU time per turn plus the functions that cost the most. `--no-patches`
-measures stock Rasa (without bot/perf.py).
+measures stock Rasa (without bot/perf.py); with the patches the script also
+freezes the start-up objects for the garbage collector, as the server does.
 """
 
 from __future__ import annotations
@@ -172,8 +173,8 @@ async def _main(args: argparse.Namespace) -> None:
         endpoints=AvailableEndpoints.read_endpoints(str(PROJECT_ROOT / "endpoints.yml")),
     )
     await _play(agent, 2, "warm-up")
-    if args.gc_freeze:
-        gc.freeze()
+    if not args.no_patches:
+        gc.freeze()  # what bot/perf.py does in the server after load_agent_on_start
     store = StoreTimer(agent.tracker_store)
     collector = GcTimer()
     turns = sum(len(script(i)) for i in range(args.conversations))
@@ -225,8 +226,6 @@ def main() -> None:
                         help="only time the turns (cProfile slows Python code down)")
     parser.add_argument("--concurrency", type=int, default=1,
                         help="conversations at a time (event-loop lag under load)")
-    parser.add_argument("--gc-freeze", action="store_true",
-                        help="gc.freeze() after loading (what bot/perf.py does in the server)")
     parser.add_argument("--model", help="model to load (default: models/current.tar.gz)")
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--save", help="write the raw profile here (for snakeviz, pstats)")
