@@ -93,7 +93,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from bot.bench import run_benchmarks
 
-    return run_benchmarks()
+    targets = [t.strip() for t in args.targets.split(",") if t.strip()]
+    levels = [int(n) for n in args.levels.split(",") if n.strip()]
+    return run_benchmarks(targets, levels, nlu=not args.load_only)
 
 
 def cmd_outbox(args: argparse.Namespace) -> int:
@@ -137,7 +139,13 @@ def build_parser() -> argparse.ArgumentParser:
                     help="print missed urgent messages and false alarms (for diagnosis only)")
     ev.set_defaults(func=cmd_evaluate)
 
-    sub.add_parser("bench", help="benchmarks, results to docs/").set_defaults(func=cmd_bench)
+    be = sub.add_parser("bench", help="benchmarks, results to docs/benchmarks.md")
+    be.add_argument("--load-only", action="store_true", help="skip the NLU evaluation")
+    be.add_argument("--targets",
+                    default="make-run,make-run-stock,reference,production-1,production-2",
+                    help="configurations for the load benchmark (comma-separated)")
+    be.add_argument("--levels", default="1,10,50", help="concurrent conversations")
+    be.set_defaults(func=cmd_bench)
 
     ob = sub.add_parser("outbox", help="e-mail visitor requests to the press office, with retry")
     ob.add_argument("--once", action="store_true", help="one pass, then exit")

@@ -4,7 +4,8 @@
 so that the HTTP API token never appears on a command line (`ps` shows command
 lines to every local user; the environment it comes from is readable only by
 the owner), and so that the body limit, the interface, the CORS origins and the
-channels follow the profile.
+channels follow the profile. It also installs the patches of bot/perf.py
+(cached JSON-schema validators, ...) before Rasa starts.
 """
 
 from __future__ import annotations
@@ -53,6 +54,9 @@ def main() -> None:
     # Set by the supervisor for each server behind nginx (bot/proxy.py).
     port = int(os.environ.get("BOT_RASA_SERVER_PORT") or 0) or None
     sys.argv = ["rasa", *rasa_arguments(conf, port)]
+    from bot import perf
+
+    perf.install()  # cheaper turns, same behaviour (docs/performance.md)
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

@@ -1,0 +1,204 @@
+"""The load client: conversations over the REST channel with bounded concurrency.
+
+`run_load` keeps `concurrency` conversations in flight (each sends its turns
+one after the other, as a person does) until `conversations` have been run,
+and returns latencies, errors and throughput. A turn counts as an error when
+the request fails, times out, answers with a status other than 200 (a 429 from
+the rate limits included) or with no bot message at all.
+
+While it runs, `ProcessSampler` reads the resident memory (peak) and the CPU
+time of the server processes from /proc.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import statistics
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+
+from bot.loadbench.conversations import script
+
+REST_PATH = "/webhooks/rest/webhook"
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class LoadResult:
+    concurrency: int
+    conversations: int
+    turns: int = 0  # answered turns (errors excluded)
+    errors: Counter[str] = field(default_factory=Counter)
+    latencies_ms: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+    senders: list[str] = field(default_factory=list)
+    peak_rss_mb: dict[str, float] = field(default_factory=dict)
+    cpu_ms: dict[str, float] = field(default_factory=dict)  # per process, whole run
+
+    @property
+    def error_count(self) -> int:
+        return sum(self.errors.values())
+
+    @property
+    def turns_per_second(self) -> float:
+        return self.turns / self.seconds if self.seconds else 0.0
+
+    def percentile(self, p: float) -> float:
+        """The p-th percentile (0-100) of the answered turns' latencies, nearest rank."""
+        if not self.latencies_ms:
+            return float("nan")
+        ordered = sorted(self.latencies_ms)
+        rank = max(1, round(p / 100 * len(ordered) + 0.5 - 1e-9))
+        return ordered[min(rank, len(ordered)) - 1]
+
+    @property
+    def p50(self) -> float:
+        return statistics.median(self.latencies_ms) if self.latencies_ms else float("nan")
+
+    def cpu_ms_per_turn(self, name: str) -> float:
+        return self.cpu_ms.get(name, 0.0) / self.turns if self.turns else float("nan")
+
+
+# -- process figures from /proc -----------------------------------------------------
+def _family(pid: int) -> list[int]:
+    """The process and its children (a server's workers count with it)."""
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    with contextlib.suppress(OSError):
+        pids += [int(p) for p in children.read_text().split()]
+    return pids
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children, in MB."""
+    total = 0
+    for p in _family(pid):
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total / 1024
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its children so far."""
+    total = 0
+    for p in _family(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / _TICKS
+
+
+class ProcessSampler:
+    """Peak resident memory and CPU time of named processes during a run."""
+
+    def __init__(self, pids: Mapping[str, int], interval: float = 0.5) -> None:
+        self.pids = dict(pids)
+        self.interval = interval
+        self.peak: dict[str, float] = {name: 0.0 for name in self.pids}
+        self._cpu_start: dict[str, float] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    def _sample(self) -> None:
+        for name, pid in self.pids.items():
+            self.peak[name] = max(self.peak[name], rss_mb(pid))
+
+    async def _loop(self) -> None:
+        while True:
+            self._sample()
+            await asyncio.sleep(self.interval)
+
+    def start(self) -> None:
+        self._cpu_start = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+        self._task = asyncio.create_task(self._loop())
+
+    async def stop(self) -> tuple[dict[str, float], dict[str, float]]:
+        """(peak RSS in MB, CPU ms used since start) per process."""
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self._sample()
+        cpu = {
+            name: (cpu_seconds(pid) - self._cpu_start.get(name, 0.0)) * 1000
+            for name, pid in self.pids.items()
+        }
+        return dict(self.peak), cpu
+
+
+# -- the client ------------------------------------------------------------------
+async def _turn(
+    session: aiohttp.ClientSession, url: str, sender: str, text: str, result: LoadResult
+) -> None:
+    start = time.perf_counter()
+    try:
+        async with session.post(url, json={"sender": sender, "message": text}) as response:
+            body = await response.json(content_type=None)
+            if response.status != 200:
+                result.errors[f"HTTP {response.status}"] += 1
+                return
+    except asyncio.TimeoutError:
+        result.errors["timeout"] += 1
+        return
+    except (aiohttp.ClientError, ValueError) as exc:
+        result.errors[type(exc).__name__] += 1
+        return
+    if not isinstance(body, list) or not body:
+        result.errors["no answer"] += 1
+        return
+    result.latencies_ms.append((time.perf_counter() - start) * 1000)
+    result.turns += 1
+
+
+async def run_load(
+    base_url: str,
+    concurrency: int,
+    conversations: int,
+    *,
+    pids: Mapping[str, int] | None = None,
+    scripts: Callable[[int], Sequence[str]] = script,
+    sender_prefix: str | None = None,
+    timeout: float = 120.0,
+) -> LoadResult:
+    """Run `conversations` scripted conversations, `concurrency` at a time, against `base_url`."""
+    url = base_url.rstrip("/") + REST_PATH
+    prefix = sender_prefix or f"load-{uuid.uuid4().hex[:8]}"
+    result = LoadResult(concurrency=concurrency, conversations=conversations)
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for index in range(conversations):
+        queue.put_nowait(index)
+
+    async def worker(session: aiohttp.ClientSession) -> None:
+        while True:
+            try:
+                index = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            sender = f"{prefix}-{index}"
+            result.senders.append(sender)
+            for text in scripts(index):
+                await _turn(session, url, sender, text, result)
+
+    sampler = ProcessSampler(pids or {})
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    client_timeout = aiohttp.ClientTimeout(total=timeout)
+    async with aiohttp.ClientSession(connector=connector, timeout=client_timeout) as session:
+        sampler.start()
+        start = time.perf_counter()
+        await asyncio.gather(*(worker(session) for _ in range(concurrency)))
+        result.seconds = time.perf_counter() - start
+    result.peak_rss_mb, result.cpu_ms = await sampler.stop()
+    return result

@@ -1,0 +1,124 @@
+"""Markdown for docs/benchmarks.md: the machine, then one table per configuration.
+
+`make bench` rewrites only the parts between its own markers
+(`<!-- bench:NAME -->` ... `<!-- /bench:NAME -->`); every other section of the
+file (language identification, notes) stays as it is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+import re
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot import PROJECT_ROOT
+from bot.loadbench.run import TargetResult
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _memory_gb() -> float:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return int(line.split()[1]) / 1024 / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+def commit() -> str:
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=PROJECT_ROOT, capture_output=True,
+                              text=True, check=False).stdout.strip()
+
+    sha = git("rev-parse", "--short", "HEAD") or "unknown"
+    return sha + (" + uncommitted changes" if git("status", "--porcelain", "--untracked-files=no")
+                  else "")
+
+
+def machine(load_before: tuple[float, float, float] | None = None) -> str:
+    load = load_before or os.getloadavg()
+    return (
+        f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, commit {commit()}; "
+        f"{_cpu_model()}, {os.cpu_count()} cores, {_memory_gb():.0f} GB RAM, "
+        f"Python {platform.python_version()}; load average before the run "
+        f"{load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} (1 / 5 / 15 min)"
+    )
+
+
+def _ms(value: float) -> str:
+    return f"{value:,.0f} ms"
+
+
+def table(outcome: TargetResult) -> str:
+    rasa = [name for name in outcome.processes if name.startswith("rasa")]
+    lines = [
+        f"### {outcome.name}",
+        "",
+        f"Start-up until it answers: {outcome.startup_seconds:.1f} s. "
+        "CPU per turn: all Rasa server processes together, divided by the answered turns.",
+        "",
+        "| concurrent conversations | turns | turns/s | p50 | p95 | p99 | errors "
+        "| Rasa CPU per turn | peak resident memory |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for r in outcome.results:
+        cpu = sum(r.cpu_ms.get(name, 0.0) for name in rasa) / r.turns if r.turns else 0.0
+        errors = str(r.error_count)
+        if r.errors:
+            errors += " (" + ", ".join(f"{k}: {v}" for k, v in r.errors.most_common()) + ")"
+        memory = ", ".join(f"{name} {mb:,.0f} MB" for name, mb in r.peak_rss_mb.items())
+        lines.append(
+            f"| {r.concurrency} ({r.conversations} conversations) | {r.turns} "
+            f"| {r.turns_per_second:.1f} | {_ms(r.p50)} | {_ms(r.percentile(95))} "
+            f"| {_ms(r.percentile(99))} | {errors} | {cpu:.1f} ms | {memory} |"
+        )
+    lines += [f"- {note}" for note in outcome.notes]
+    return "\n".join(lines) + "\n"
+
+
+def load_section(outcomes: Sequence[TargetResult], machine_line: str,
+                 skipped: Sequence[str] = ()) -> str:
+    parts = [
+        "## Load: REST channel under concurrent conversations (issue 10)",
+        "",
+        f"Measured by `make bench` ({machine_line}). Client: `bot/loadbench` (asyncio, "
+        "aiohttp, on 127.0.0.1), scripted German conversations of 13-20 turns "
+        "(`bot/loadbench/conversations.py`), each conversation sends its next message when "
+        "the answer to the last one arrived; `N concurrent` keeps N conversations in flight "
+        "until 2N (at least 6) have been played. An error is a failed request, a status "
+        "other than 200 (429 included: the client is exempt from the rate limits, loopback "
+        "in the development profile) or an empty answer. Memory: peak resident set of each "
+        "process (with its children) during the run.",
+        "",
+    ]
+    for outcome in outcomes:
+        parts.append(table(outcome))
+    parts += [f"- Not measured: {reason}" for reason in skipped]
+    return "\n".join(parts).rstrip() + "\n"
+
+
+def update_section(path: Path, key: str, body: str) -> None:
+    """Put `body` between the markers of `key` (appended at the end the first time)."""
+    start, end = f"<!-- bench:{key} -->", f"<!-- /bench:{key} -->"
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+    block = f"{start}\n{body.rstrip()}\n{end}"
+    pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.S)
+    if pattern.search(text):
+        text = pattern.sub(lambda _: block, text)
+    else:
+        text = text.rstrip() + "\n\n" + block + "\n"
+    path.write_text(text, encoding="utf-8")

@@ -1,0 +1,155 @@
+"""bot/perf.py: the patches make turns cheaper without changing what Rasa accepts or does."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+from collections.abc import Iterator
+
+import jsonschema
+import pytest
+import sqlalchemy as sa
+from rasa.core.actions.action import RemoteAction
+from rasa.shared.core import events
+
+from bot import perf
+
+VALID = {
+    "events": [{"event": "slot", "name": "language", "value": "de"}],
+    "responses": [{"text": "Hallo"}],
+}
+MALFORMED = {
+    "events not a list": {"events": "slot"},
+    "event without type": {"events": [{"timestamp": 1.0}]},
+    "unknown event type": {"events": [{"event": "no_such_event"}]},
+    "slot event without name": {"events": [{"event": "slot", "value": 1}]},
+    "response not an object": {"responses": ["Hallo"]},
+}
+
+
+@pytest.fixture
+def patched() -> Iterator[list[str]]:
+    perf.uninstall()
+    names = perf.install()
+    yield names
+    perf.uninstall()
+
+
+def test_install_patches_rasa_and_uninstall_restores_it(patched) -> None:
+    assert "RemoteAction._validate_action_result" in patched
+    assert RemoteAction._validate_action_result is perf._validate_action_result
+    perf.uninstall()
+    assert RemoteAction._validate_action_result is not perf._validate_action_result
+    assert RemoteAction._validate_action_result.__module__ == "rasa.core.actions.action"
+
+
+def test_switched_off_by_the_environment(monkeypatch) -> None:
+    perf.uninstall()
+    monkeypatch.setenv("BOT_PERF_PATCHES", "0")
+    assert perf.install() == []
+    assert RemoteAction._validate_action_result is not perf._validate_action_result
+
+
+def test_valid_action_result_is_accepted(patched) -> None:
+    assert RemoteAction._validate_action_result(None, VALID) is True
+
+
+@pytest.mark.parametrize("name", sorted(MALFORMED))
+def test_malformed_action_result_is_rejected_as_rasa_rejects_it(patched, name: str) -> None:
+    result = MALFORMED[name]
+    with pytest.raises(jsonschema.ValidationError) as stock:
+        jsonschema.validate(result, RemoteAction.action_response_format_spec())
+    with pytest.raises(jsonschema.ValidationError) as ours:
+        RemoteAction._validate_action_result(None, result)
+    assert ours.value.message.startswith(stock.value.message)
+    assert "Failed to validate Action server response" in ours.value.message
+
+
+def test_the_validator_is_built_and_its_schema_checked_once(monkeypatch) -> None:
+    checks: list[object] = []
+    original = jsonschema.validators.validator_for
+
+    def counting_validator_for(schema: object, *args: object, **kwargs: object) -> type:
+        cls = original(schema, *args, **kwargs)
+
+        class Counting(cls):  # type: ignore[valid-type, misc]
+            @classmethod
+            def check_schema(klass, schema: object, *a: object, **k: object) -> None:
+                checks.append(schema)
+                super().check_schema(schema, *a, **k)
+
+        return Counting
+
+    monkeypatch.setattr(jsonschema.validators, "validator_for", counting_validator_for)
+    perf._validator.cache_clear()
+    try:
+        for _ in range(5):
+            perf.validate(VALID, "action_response")
+            with pytest.raises(jsonschema.ValidationError):
+                perf.validate(MALFORMED["unknown event type"], "action_response")
+        assert len(checks) == 1
+    finally:
+        perf._validator.cache_clear()
+
+
+def test_posted_events_are_still_validated(patched) -> None:
+    import rasa.server
+
+    class Request:
+        json = [{"event": "no_such_event"}]
+
+    with pytest.raises(rasa.server.ErrorResponse) as error:
+        rasa.server.validate_events_in_request_body(Request())
+    assert error.value.status == 400
+    Request.json = [{"event": "slot", "name": "language", "value": "de"}]
+    rasa.server.validate_events_in_request_body(Request())
+
+
+def test_event_classes_resolve_as_before(patched) -> None:
+    stock = events.Event.resolve_by_type.__wrapped__
+    for cls in (events.UserUttered, events.ActionExecuted, events.SlotSet, events.BotUttered,
+                events.SessionStarted, events.ActiveLoop):
+        assert events.Event.resolve_by_type(cls.type_name) is cls
+        assert events.Event.resolve_by_type(cls.type_name) is stock(cls.type_name)
+    assert events.Event.resolve_by_type("no_such_event", default=events.SlotSet) is events.SlotSet
+    with pytest.raises(ValueError):
+        events.Event.resolve_by_type("no_such_event")
+    assert events.Event.from_parameters({"event": "slot", "name": "a", "value": 1}) == \
+        events.SlotSet("a", 1)
+
+
+def test_sqlite_databases_use_write_ahead_logging(patched, tmp_path) -> None:
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+    engine.dispose()
+    perf.uninstall()
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'other.db'}")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "delete"
+    engine.dispose()
+
+
+def test_tracker_store_keeps_sqlite_connections_in_a_pool(patched, tmp_path) -> None:
+    from rasa.core import tracker_store
+
+    kwargs = tracker_store.create_engine_kwargs(f"sqlite:///{tmp_path / 'store.db'}")
+    assert kwargs["poolclass"] is sa.pool.QueuePool
+    assert kwargs["connect_args"] == {"check_same_thread": False}
+    assert tracker_store.create_engine_kwargs("sqlite://") == {}  # in memory: as before
+    postgres = tracker_store.create_engine_kwargs("postgresql://u@localhost/db")
+    assert "poolclass" not in postgres and "pool_size" in postgres
+
+
+def test_objects_loaded_at_start_are_frozen_for_the_collector() -> None:
+    async def load_agent(*args: object) -> str:
+        return "agent"
+
+    gc.unfreeze()
+    try:
+        assert gc.get_freeze_count() == 0
+        assert asyncio.run(perf._freeze_after(load_agent)()) == "agent"
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
