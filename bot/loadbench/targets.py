@@ -90,11 +90,6 @@ def reference_factory(model: Path) -> TargetFactory:
 
 
 # -- production mode -----------------------------------------------------------------
-def production_available() -> bool:
-    """Feature check: does this checkout have the production start (issue 10)?"""
-    return "rasa_servers" in settings.Settings.__dataclass_fields__
-
-
 @contextlib.contextmanager
 def _postgres_database() -> Iterator[str]:
     """A fresh PostgreSQL database for one run, dropped afterwards."""
