@@ -7,7 +7,11 @@ visitor-group requests and the review app's tables. Its URL comes from
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
+import uuid
+from collections.abc import Iterator
 from functools import lru_cache
 
 import sqlalchemy as sa
@@ -85,3 +89,25 @@ def engine(url: str | None = None) -> sa.engine.Engine:
     eng = sa.create_engine(url, future=True, pool_pre_ping=True, hide_parameters=True)
     metadata.create_all(eng)
     return eng
+
+
+# PostgreSQL's maintenance database (trust auth on 127.0.0.1 on this project's machines).
+POSTGRES_ADMIN_URL = os.environ.get(
+    "BOT_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+
+
+@contextlib.contextmanager
+def scratch_postgres_database(prefix: str) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database (tests, benchmarks); dropped afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        engine.cache_clear()  # engines opened on it must not outlive it
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -27,23 +27,11 @@ import sqlalchemy as sa
 from bot import db, settings
 from bot.supervisor import Child, Supervisor, free_port, start_core
 
-ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 REDIS_SERVER = "/usr/bin/redis-server"
 
 
-@contextlib.contextmanager
-def postgres_database(prefix: str = "kpb_prod") -> Iterator[str]:
-    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    finally:
-        db.engine.cache_clear()
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+def postgres_database(prefix: str = "kpb_prod") -> contextlib.AbstractContextManager[str]:
+    return db.scratch_postgres_database(prefix)
 
 
 class PrivateRedis:

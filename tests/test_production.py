@@ -6,7 +6,6 @@ creates a database of its own and drops it afterwards.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -19,19 +18,11 @@ from production_stack import production_stack, stack_environment
 
 from bot import PROJECT_ROOT, db, settings
 
-ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-
 
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
-    name = f"kpb_prod_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    db.engine.cache_clear()
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with db.scratch_postgres_database("kpb_prod") as url:
+        yield url
 
 
 def test_production_profile_chat_in_postgresql_rest_off_api_local(

@@ -26,12 +26,8 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot import settings, supervisor
+from bot import db, settings, supervisor
 from bot.supervisor import Supervisor, free_port, start_core
-
-POSTGRES_ADMIN_URL = os.environ.get(
-    "BOT_BENCH_POSTGRES_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
 
 
 @dataclass
@@ -91,26 +87,6 @@ def reference_factory(model: Path) -> TargetFactory:
 
 # -- production mode -----------------------------------------------------------------
 @contextlib.contextmanager
-def _postgres_database() -> Iterator[str]:
-    """A fresh PostgreSQL database for one run, dropped afterwards."""
-    import sqlalchemy as sa
-
-    name = f"kpb_bench_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        from bot import db
-
-        db.engine.cache_clear()
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-@contextlib.contextmanager
 def production(workdir: Path, *, rasa_servers: int) -> Iterator[Target]:
     """Production mode with `rasa_servers` Rasa servers behind nginx.
 
@@ -122,7 +98,7 @@ def production(workdir: Path, *, rasa_servers: int) -> Iterator[Target]:
     as forwarded by nginx - is exempt from the rate limits; everything else
     stays the production profile.
     """
-    with _postgres_database() as database_url:
+    with db.scratch_postgres_database("kpb_bench") as database_url:
         base = _base_env(
             workdir,
             BOT_PROFILE="production",

@@ -31,12 +31,11 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from bot import PROJECT_ROOT
+from bot import PROJECT_ROOT, db
 from bot.review import auth, models
 from bot.supervisor import free_port
 
 PASSWORD = "geheim-und-lang-1"
-ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 DATABASES = [
     name.strip()
     for name in os.environ.get("BOT_TEST_REVIEW_DATABASES", "sqlite,postgresql").split(",")
@@ -49,16 +48,10 @@ def _database(kind: str, tmp: Path, prefix: str) -> Iterator[str]:
     if kind == "sqlite":
         yield f"sqlite:///{tmp / (prefix + '.db')}"
         return
-    name = f"kpb_{prefix}_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with db.scratch_postgres_database(f"kpb_{prefix}") as url:
+        yield url
+
+
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
