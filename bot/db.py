@@ -111,3 +111,18 @@ def scratch_postgres_database(prefix: str) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+async def delete_rabbitmq(conf: settings.Settings) -> None:
+    """Drop a scratch RabbitMQ queue and exchange (tests, benchmarks); best effort."""
+    import aio_pika
+
+    with contextlib.suppress(Exception):
+        connection = await aio_pika.connect(
+            host=conf.rabbitmq_host, port=conf.rabbitmq_port,
+            login=conf.rabbitmq_user, password=conf.rabbitmq_password,
+        )
+        async with connection:
+            channel = await connection.channel()
+            await channel.queue_delete(conf.rabbitmq_queue)
+            await channel.exchange_delete(conf.rabbitmq_exchange)

@@ -149,7 +149,7 @@ def production_stack(tmp: Path, base: dict[str, str]) -> Iterator[Stack]:
             start_core(sup, conf)
             yield Stack(conf, env, sup, tmp / "logs", Path(base["BOT_NGINX_DIR"]))
     finally:
-        asyncio.run(delete_rabbitmq(conf))
+        asyncio.run(db.delete_rabbitmq(conf))
         with contextlib.suppress(redis.RedisError):
             client = redis.Redis.from_url(conf.redis_url, socket_connect_timeout=1)
             keys = [
@@ -159,20 +159,6 @@ def production_stack(tmp: Path, base: dict[str, str]) -> Iterator[Stack]:
             if keys:
                 client.delete(*keys)
             client.close()
-
-
-async def delete_rabbitmq(conf: settings.Settings) -> None:
-    import aio_pika
-
-    with contextlib.suppress(Exception):
-        connection = await aio_pika.connect(
-            host=conf.rabbitmq_host, port=conf.rabbitmq_port,
-            login=conf.rabbitmq_user, password=conf.rabbitmq_password,
-        )
-        async with connection:
-            channel = await connection.channel()
-            await channel.queue_delete(conf.rabbitmq_queue)
-            await channel.exchange_delete(conf.rabbitmq_exchange)
 
 
 @dataclass

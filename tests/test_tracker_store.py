@@ -1,0 +1,213 @@
+"""bot.tracker_store.ThreadedSQLTrackerStore against the real PostgreSQL (127.0.0.1:5432).
+
+Each test works in its own scratch database. What a citizen or the press office
+would notice: every message stored once and in order, the review's event stream
+holding exactly what the database holds, and one slow database round trip not
+freezing every other conversation on the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from rasa.core.tracker_store import SQLTrackerStore, TrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.utils.endpoints import EndpointConfig
+
+from bot import PROJECT_ROOT
+from bot.db import scratch_postgres_database
+from bot.tracker_store import ThreadedSQLTrackerStore
+
+DOMAIN = Domain.load(str(PROJECT_ROOT / "domain.yml"))
+
+
+class RecordingBroker:
+    """An event broker that remembers what was published and what the database held then."""
+
+    def __init__(self, engine: sa.engine.Engine) -> None:
+        self.engine = engine
+        self.published: list[dict[str, Any]] = []
+        self.stored_when_published: list[int] = []
+
+    def publish(self, event: dict[str, Any]) -> None:
+        self.published.append(event)
+        with self.engine.connect() as conn:
+            self.stored_when_published.append(
+                conn.execute(sa.text("SELECT count(*) FROM events")).scalar_one()
+            )
+
+    def is_ready(self) -> bool:
+        return True
+
+
+@pytest.fixture
+def database() -> Iterator[str]:
+    with scratch_postgres_database("test_tracker_store") as url:
+        yield url
+
+
+def turn(tracker: DialogueStateTracker, text: str, answer: str, at: float | None = None) -> None:
+    at = at or time.time()
+    tracker.update(UserUttered(text, {"name": "ask_press_office", "confidence": 0.9},
+                               timestamp=at))
+    tracker.update(ActionExecuted("utter_press_office", timestamp=at + 0.001))
+    tracker.update(BotUttered(answer, timestamp=at + 0.002))
+    tracker.update(ActionExecuted("action_listen", timestamp=at + 0.003))
+
+
+def start_session(tracker: DialogueStateTracker, at: float | None = None) -> DialogueStateTracker:
+    """What Rasa's processor adds at a session start (the session starts after the action)."""
+    at = at or time.time() - 1  # before the turns that follow
+    tracker.update(ActionExecuted("action_session_start", timestamp=at))
+    tracker.update(SessionStarted(timestamp=at + 0.001))
+    tracker.update(ActionExecuted("action_listen", timestamp=at + 0.002))
+    return tracker
+
+
+def new_tracker(sender: str, at: float | None = None) -> DialogueStateTracker:
+    return start_session(DialogueStateTracker(sender, DOMAIN.slots), at)
+
+
+def texts(tracker: DialogueStateTracker | None) -> list[str]:
+    assert tracker is not None
+    return [e.text for e in tracker.events if isinstance(e, UserUttered | BotUttered)]
+
+
+def test_rasa_loads_it_from_the_production_endpoints(database: str) -> None:
+    import yaml
+
+    config = yaml.safe_load((PROJECT_ROOT / "endpoints-production.yml").read_text())
+    assert config["tracker_store"]["type"] == "bot.tracker_store.ThreadedSQLTrackerStore"
+    store = TrackerStore.create(
+        EndpointConfig(type=config["tracker_store"]["type"], url=database), DOMAIN
+    )
+    # Not the in-memory store Rasa falls back to when a module path does not load.
+    assert isinstance(store, ThreadedSQLTrackerStore)
+
+
+def test_messages_are_stored_once_in_order_and_readable_by_rasas_own_store(
+    database: str,
+) -> None:
+    store = ThreadedSQLTrackerStore(DOMAIN, host=database)
+    tracker = new_tracker("citizen-1")
+    turn(tracker, "Wie erreiche ich die Pressestelle?", "Antwort eins")
+
+    async def scenario() -> DialogueStateTracker | None:
+        await store.save(tracker)
+        # As Rasa's processor does: each turn loads the tracker, adds events, saves.
+        again = await store.retrieve("citizen-1")
+        assert again is not None
+        turn(again, "Und per E-Mail?", "Antwort zwei")
+        await store.save(again)
+        await store.save(again)  # saving an unchanged tracker adds nothing
+        return await store.retrieve_full_tracker("citizen-1")
+
+    stored = asyncio.run(scenario())
+    expected = ["Wie erreiche ich die Pressestelle?", "Antwort eins", "Und per E-Mail?",
+                "Antwort zwei"]
+    assert texts(stored) == expected
+    # The same rows as Rasa's own store writes and reads (no schema of our own).
+    assert texts(asyncio.run(SQLTrackerStore(DOMAIN, host=database).retrieve("citizen-1"))) == (
+        expected
+    )
+    with sa.create_engine(database).connect() as conn:
+        count = conn.execute(sa.text("SELECT count(*) FROM events")).scalar_one()
+    assert count == len(stored.events)  # type: ignore[union-attr]
+
+
+def test_a_new_session_is_read_as_rasa_reads_it(database: str) -> None:
+    store = ThreadedSQLTrackerStore(DOMAIN, host=database)
+    an_hour_ago = time.time() - 3600
+    tracker = new_tracker("citizen-2", an_hour_ago)
+    turn(tracker, "Alte Sitzung", "alt", an_hour_ago + 1)
+
+    async def scenario() -> tuple[DialogueStateTracker | None, DialogueStateTracker | None]:
+        await store.save(tracker)
+        later = await store.retrieve("citizen-2")
+        assert later is not None
+        start_session(later)
+        turn(later, "Neue Sitzung", "neu")
+        await store.save(later)
+        return await store.retrieve("citizen-2"), await store.retrieve_full_tracker("citizen-2")
+
+    latest, full = asyncio.run(scenario())
+    assert texts(latest) == ["Neue Sitzung", "neu"]
+    assert texts(full) == ["Alte Sitzung", "alt", "Neue Sitzung", "neu"]
+
+
+def test_the_broker_gets_each_new_event_once_and_only_after_it_is_stored(
+    database: str,
+) -> None:
+    engine = sa.create_engine(database)
+    broker = RecordingBroker(engine)
+    store = ThreadedSQLTrackerStore(DOMAIN, host=database, event_broker=broker)  # type: ignore[arg-type]
+    tracker = new_tracker("citizen-3")
+    turn(tracker, "Erste Frage", "Erste Antwort")
+
+    async def scenario() -> DialogueStateTracker | None:
+        await store.save(tracker)
+        again = await store.retrieve("citizen-3")
+        assert again is not None
+        turn(again, "Zweite Frage", "Zweite Antwort")
+        await store.save(again)
+        await store.save(again)
+        return await store.retrieve_full_tracker("citizen-3")
+
+    stored = asyncio.run(scenario())
+    assert stored is not None
+    assert [e["event"] for e in broker.published] == [e.type_name for e in stored.events]
+    assert all(e["sender_id"] == "citizen-3" for e in broker.published)
+    assert [e.get("text") for e in broker.published if e["event"] in ("user", "bot")] == [
+        "Erste Frage", "Erste Antwort", "Zweite Frage", "Zweite Antwort"
+    ]
+    # Every event was in the database when the broker got it.
+    assert all(stored >= i + 1 for i, stored in enumerate(broker.stored_when_published))
+    engine.dispose()
+
+
+@pytest.mark.parametrize("store_class", [ThreadedSQLTrackerStore, SQLTrackerStore])
+def test_a_slow_database_does_not_freeze_the_other_conversations(
+    database: str, store_class: type[SQLTrackerStore]
+) -> None:
+    """While one conversation waits 0.3 s on the database, the event loop keeps serving.
+
+    Rasa's own store is the control: it blocks the loop for the whole wait.
+    """
+    store = store_class(DOMAIN, host=database)
+    tracker = new_tracker("citizen-4")
+    turn(tracker, "Frage", "Antwort")
+    asyncio.run(store.save(tracker))  # tables exist, connections are open
+
+    @sa.event.listens_for(store.engine, "before_cursor_execute")
+    def slow(*_: object) -> None:
+        time.sleep(0.1)  # a slow network or a busy database server
+
+    async def scenario() -> int:
+        ticks = 0
+
+        async def other_conversations() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        ticker = asyncio.create_task(other_conversations())
+        await asyncio.sleep(0)
+        turn(tracker, "Noch eine Frage", "Noch eine Antwort")
+        await store.save(tracker)
+        await store.retrieve("citizen-4")
+        ticker.cancel()
+        return ticks
+
+    ticks = asyncio.run(scenario())
+    if store_class is ThreadedSQLTrackerStore:
+        assert ticks >= 10  # several 0.1 s waits: the loop ticked all along
+    else:
+        assert ticks <= 2
