@@ -70,3 +70,27 @@ def test_report_keeps_other_sections(tmp_path) -> None:
     assert "## Language identification\n\nkept" in text
     assert text.count("<!-- bench:load -->") == 1 and "machine again" in text
     assert "| 1 (1 conversations) | 2 | 2.0 |" in text
+
+
+def test_report_says_which_targets_this_run_met() -> None:
+    def result(concurrency: int, turns: int, seconds: float, latency: float,
+               errors: int = 0) -> client.LoadResult:
+        r = client.LoadResult(concurrency, concurrency, turns=turns,
+                              latencies_ms=[latency] * turns, seconds=seconds)
+        if errors:
+            r.errors["status 502"] = errors
+        return r
+
+    outcomes = [
+        TargetResult("make run", 1.0, [result(1, 10, 1.0, 25.0), result(10, 45, 1.0, 220.0)]),
+        TargetResult("production, 1 Rasa server", 1.0, [result(10, 30, 1.0, 300.0)]),
+        TargetResult("production, 2 Rasa servers", 1.0,
+                     [result(10, 54, 1.0, 120.0), result(50, 80, 1.0, 900.0, errors=2)]),
+    ]
+    text = report.targets_section(outcomes)
+    assert "p50 at 1 concurrent <= 20 ms | 25 ms | **not met** |" in text
+    assert "| one Rasa process (make run): >= 40 turns/s at 10 concurrent | 45.0 | met |" in text
+    assert "1 server at 10 concurrent | 1.80 x | met |" in text
+    assert "| production, 2 servers: p95 <= 150 ms at 10 concurrent | 120 ms | met |" in text
+    assert "| production, 2 Rasa servers: no errors at 50 concurrent | 2 | **not met** |" in text
+    assert report.targets_section([]) == ""

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot import PROJECT_ROOT
+from bot.loadbench.client import LoadResult
 from bot.loadbench.run import TargetResult
 
 
@@ -90,6 +91,44 @@ def table(outcome: TargetResult) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _level(outcomes: Sequence[TargetResult], name: str, concurrency: int) -> LoadResult | None:
+    for outcome in outcomes:
+        if outcome.name == name:
+            return next((r for r in outcome.results if r.concurrency == concurrency), None)
+    return None
+
+
+def targets_section(outcomes: Sequence[TargetResult]) -> str:
+    """Issue 10's targets checked against this run (targets not run are left out)."""
+    one = "make run"
+    single, double = "production, 1 Rasa server", "production, 2 Rasa servers"
+    rows: list[tuple[str, str, bool]] = []
+    if (r := _level(outcomes, one, 1)) is not None:
+        rows.append(("one Rasa process (make run): p50 at 1 concurrent <= 20 ms",
+                     _ms(r.p50), r.p50 <= 20))
+    if (r := _level(outcomes, one, 10)) is not None:
+        rows.append(("one Rasa process (make run): >= 40 turns/s at 10 concurrent",
+                     f"{r.turns_per_second:.1f}", r.turns_per_second >= 40))
+    a, b = _level(outcomes, single, 10), _level(outcomes, double, 10)
+    if a is not None and b is not None and a.turns_per_second:
+        ratio = b.turns_per_second / a.turns_per_second
+        rows.append(("production: 2 servers >= 1.7 x the turns/s of 1 server at 10 concurrent",
+                     f"{ratio:.2f} x", ratio >= 1.7))
+    if b is not None:
+        rows.append(("production, 2 servers: p95 <= 150 ms at 10 concurrent",
+                     _ms(b.percentile(95)), b.percentile(95) <= 150))
+    for name in (single, double):
+        if (r := _level(outcomes, name, 50)) is not None:
+            rows.append((f"{name}: no errors at 50 concurrent", str(r.error_count),
+                         r.error_count == 0))
+    if not rows:
+        return ""
+    lines = ["### Targets (issue 10)", "", "| target | this run | |", "| --- | ---: | --- |"]
+    lines += [f"| {what} | {value} | {'met' if ok else '**not met**'} |"
+              for what, value, ok in rows]
+    return "\n".join(lines) + "\n"
+
+
 def load_section(outcomes: Sequence[TargetResult], machine_line: str,
                  skipped: Sequence[str] = ()) -> str:
     parts = [
@@ -107,6 +146,8 @@ def load_section(outcomes: Sequence[TargetResult], machine_line: str,
     ]
     for outcome in outcomes:
         parts.append(table(outcome))
+    if targets := targets_section(outcomes):
+        parts.append(targets)
     parts += [f"- Not measured: {reason}" for reason in skipped]
     return "\n".join(parts).rstrip() + "\n"
 
