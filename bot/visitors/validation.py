@@ -64,7 +64,8 @@ def check_request(
     size = slots.get("group_size")
     if isinstance(size, float) and size.is_integer():
         size = int(size)
-    if isinstance(size, str) and size.isdigit() and len(size) < 6:
+    # ASCII digits only: str.isdigit() also accepts „²⁰“, which int() refuses.
+    if isinstance(size, str) and size.isascii() and size.isdigit() and len(size) < 6:
         size = int(size)
     if isinstance(size, bool) or not isinstance(size, int) or not min_size <= size <= max_size:
         bad.append("group_size")

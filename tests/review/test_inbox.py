@@ -190,6 +190,11 @@ def test_unknown_intent_and_foreign_ids_are_refused(
                                         "intent": "no_such_intent"}).status_code == 400
     assert press.post("/inbox/decide", {"event_ids": "999999999",
                                         "intent": "greet"}).status_code == 404
+    # Digits to str.isdigit() but not to int(): refused, not a server error.
+    for odd in ("¹", "²⁰", "١٢"):
+        assert press.post("/inbox/undo", {"event_id": odd}).status_code < 500
+        assert press.post("/inbox/decide", {"event_ids": odd,
+                                            "intent": "greet"}).status_code < 500
     assert press.post("/inbox/decide", {"event_ids": str(event_id), "intent": "greet"},
                       csrf=False).status_code == 403
 

@@ -222,6 +222,7 @@ def _stored(engine) -> list[dict]:  # noqa: ANN001
         {"email": None, "phone": None},
         {"group_size": 100_000},
         {"group_size": "24; DROP TABLE"},
+        {"group_size": "²⁰"},  # digits to str.isdigit(), not to int()
         {"date_from": "2020-01-01", "date_to": "2020-01-02"},
         {"date_from": "2027-03-20", "date_to": "2027-03-15"},
         {"date_from": "morgen"},

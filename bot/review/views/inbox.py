@@ -334,8 +334,9 @@ def _event_ids(value: str | None) -> list[int]:
     ids = []
     for part in (value or "").split(",")[:MAX_IDS]:
         part = part.strip()
+        # ASCII digits only: str.isdigit() also accepts „¹“, which int() refuses.
         # Beyond the database's integers an id cannot exist (and would be a 500).
-        if part.isdigit() and len(part) <= 10 and int(part) < 2**31:
+        if part.isascii() and part.isdigit() and len(part) <= 10 and int(part) < 2**31:
             ids.append(int(part))
     return ids
 
