@@ -11,7 +11,7 @@ that stands in a blind test set is refused (docs/evaluation.md).
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,12 +46,18 @@ def all_examples(nlu_dir: Path = NLU_DIR) -> dict[Path, list[tuple[str, str]]]:
 
 
 def file_of_intents(nlu_dir: Path = NLU_DIR) -> dict[str, Path]:
-    """The file that holds each intent (the first one, in name order)."""
-    files: dict[str, Path] = {}
+    """The topical file of each intent: the one holding most of its examples.
+
+    Some files hold a few examples of every intent (english.yml); new
+    examples belong to the intent's own topic file, not to the first file in
+    name order.
+    """
+    counts: dict[str, Counter[Path]] = defaultdict(Counter)
     for path, pairs in all_examples(nlu_dir).items():
         for _, intent in pairs:
-            files.setdefault(intent, path)
-    return files
+            counts[intent][path] += 1
+    # Ties go to the first file in name order (most_common keeps insertion order).
+    return {intent: by_file.most_common(1)[0][0] for intent, by_file in counts.items()}
 
 
 def clean(text: str) -> str:

@@ -152,3 +152,19 @@ def test_examples_are_added_to_the_intents_file_keeping_comments(tmp_path: Path)
     assert text.index("- Guten Tach") < text.index("- intent: goodbye") < text.index("- Ciao")
     pairs = training_data.examples_in(nlu / "smalltalk.yml")
     assert ("Guten Tach", "greet") in pairs and ("Ciao", "goodbye") in pairs
+
+
+def test_examples_go_to_the_intents_topic_file_not_a_mixed_one(tmp_path: Path) -> None:
+    # english.yml sorts first and holds a few examples of every intent.
+    nlu = tmp_path / "nlu"
+    nlu.mkdir()
+    (nlu / "english.yml").write_text(
+        'version: "3.1"\nnlu:\n- intent: greet\n  examples: |\n    - Hello\n', encoding="utf-8"
+    )
+    (nlu / "smalltalk.yml").write_text(
+        'version: "3.1"\nnlu:\n- intent: greet\n  examples: |\n    - Hallo\n    - Moin\n',
+        encoding="utf-8",
+    )
+    training_data.write(training_data.plan_additions([("Guten Tach", "greet")], nlu_dir=nlu))
+    assert ("Guten Tach", "greet") in training_data.examples_in(nlu / "smalltalk.yml")
+    assert ("Guten Tach", "greet") not in training_data.examples_in(nlu / "english.yml")
