@@ -43,6 +43,14 @@ behaviour:
   turns, for every conversation at once. Objects are still freed by reference
   counting; only cycles among those start-up objects are never collected.
 
+- `DaskGraphRunner.run` (three times a turn: the NLU pipeline and two policy
+  predictions) builds a dask graph from the model's graph schema and lets
+  dask schedule it, on every call: minimal schema, graph dict, dask's
+  ordering and task bookkeeping, and an f-string that formats the inputs (the
+  tracker) for a debug message that is not logged. The replacement runs the
+  same nodes, with the same inputs, in a topological order computed once per
+  set of targets, in this thread as dask's synchronous scheduler did; errors
+  are raised as before.
 Each patch checks that the function it replaces is still the one it was
 written for (Rasa's version); otherwise it is skipped with a warning, never
 applied to unknown code. `BOT_PERF_PATCHES=0` switches them off (to measure
@@ -53,6 +61,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import graphlib
 import logging
 import os
 import sqlite3
@@ -199,6 +208,48 @@ def _sqlite_wal(dbapi_connection: Any, connection_record: Any) -> None:
             cursor.close()
 
 
+def _sequential_run(
+    self: Any, inputs: dict[str, Any] | None = None, targets: list[str] | None = None
+) -> dict[str, Any]:
+    """rasa.engine.runner.dask.DaskGraphRunner.run without dask's per-call scheduling.
+
+    The schema of a loaded model does not change, so the order of the nodes a
+    set of targets needs is computed once. Values are passed as dask passed
+    them: each node gets its needs' (name, value) pairs; a need that is
+    neither a node nor an input is passed as the literal string, as dask does.
+    """
+    from rasa.engine.exceptions import GraphRunError
+
+    run_targets = targets if targets else self._graph_schema.target_names
+    orders = self.__dict__.setdefault("_bot_run_orders", {})
+    key = tuple(run_targets)
+    if key not in orders:
+        schema = self._graph_schema.minimal_graph_schema(run_targets)
+        needs = {name: list(node.needs.values()) for name, node in schema.nodes.items()}
+        sorter = graphlib.TopologicalSorter(
+            {name: [n for n in deps if n in needs] for name, deps in needs.items()}
+        )
+        orders[key] = ([(name, needs[name]) for name in sorter.static_order()], set(needs))
+    order, nodes = orders[key]
+    values: dict[str, Any] = {}
+    for name, value in (inputs or {}).items():
+        if isinstance(value, str) and (value in nodes or value in values):
+            raise GraphRunError(
+                f"Input value '{value}' clashes with a node name. Make sure "
+                f"that none of the input names passed to the `run` method are the "
+                f"same as node names in the graph schema."
+            )
+        values[name] = (name, value)
+    try:
+        for name, needs in order:
+            values[name] = self._instantiated_nodes[name](
+                *(values.get(n, n) for n in needs)
+            )
+        return dict(values[t] for t in run_targets)
+    except RuntimeError as e:
+        raise GraphRunError("Error running runner.") from e
+
+
 def _patch(owner: Any, attribute: str, replacement: Callable[..., Any], name: str) -> None:
     original = getattr(owner, attribute)
     if not getattr(original, "__module__", "").startswith("rasa."):
@@ -239,6 +290,9 @@ def install() -> list[str]:
     _patch(rasa.core.tracker_store, "create_engine_kwargs",
            _pooled_sqlite(rasa.core.tracker_store.create_engine_kwargs),
            "pooled SQLite connections")
+    from rasa.engine.runner.dask import DaskGraphRunner
+
+    _patch(DaskGraphRunner, "run", _sequential_run, "DaskGraphRunner.run")
     sa.event.listen(sa.engine.Engine, "connect", _sqlite_wal)
     _installed.append("SQLite journal_mode=WAL, synchronous=NORMAL")
     for name in _SCHEMAS:

@@ -153,3 +153,57 @@ def test_objects_loaded_at_start_are_frozen_for_the_collector() -> None:
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
+
+
+@pytest.fixture(scope="module")
+def agent_model() -> str:
+    from pathlib import Path
+
+    model = Path(__file__).resolve().parents[1] / "models" / "current.tar.gz"
+    if not model.exists():
+        pytest.fail("no trained model: run `make train` (make test does)")
+    return str(model)
+
+
+def test_the_graph_runs_without_dask_with_the_same_results(agent_model) -> None:
+    from rasa.core.agent import Agent
+    from rasa.engine.runner.dask import DaskGraphRunner
+
+    texts = ["Hallo", "Wie erreiche ich die Pressestelle?", "da ist jemand in meiner wohnung",
+             "Wir sind eine Schulklasse und möchten Sie besuchen", "", "😀"]
+
+    async def parses_and_predictions() -> list[object]:
+        agent = Agent.load(agent_model)
+        results: list[object] = []
+        for i, text in enumerate(texts):
+            parse = await agent.parse_message(text)
+            results.append((parse["intent"], parse.get("urgency"), parse["intent_ranking"]))
+            await agent.handle_text(text, sender_id=f"runner-{i}")
+            tracker = await agent.tracker_store.retrieve(f"runner-{i}")
+            results.append([e.as_dict().get("name") for e in tracker.events
+                            if e.as_dict()["event"] == "action"])
+        return results
+
+    perf.uninstall()
+    assert DaskGraphRunner.run is not perf._sequential_run
+    stock = asyncio.run(parses_and_predictions())
+    perf.install()
+    try:
+        assert DaskGraphRunner.run is perf._sequential_run
+        assert asyncio.run(parses_and_predictions()) == stock
+    finally:
+        perf.uninstall()
+
+
+def test_graph_runner_keeps_rasas_errors(agent_model) -> None:
+    from rasa.core.agent import Agent
+    from rasa.engine.exceptions import GraphRunError
+
+    runner = Agent.load(agent_model).processor.graph_runner
+    node = next(name for name in runner._graph_schema.nodes if "classifier" in name.lower())
+    perf.uninstall()
+    for _attempt in ("stock", "patched"):
+        with pytest.raises(GraphRunError, match="clashes with a node name"):
+            runner.run(inputs={"__message__": node}, targets=[node])
+        perf.install()
+    perf.uninstall()
