@@ -51,6 +51,14 @@ behaviour:
   same nodes, with the same inputs, in a topological order computed once per
   set of targets, in this thread as dask's synchronous scheduler did; errors
   are raised as before.
+- `RulePolicy._get_possible_keys` (twice or more a turn) filters every rule
+  against every past state of the conversation, from the newest back to the
+  first. A rule only constrains as many states as it has (at most three
+  here); beyond that `_is_rule_applicable` accepts every key. The replacement
+  stops when no key is left or when every remaining rule is shorter than the
+  distance already walked: same keys, without walking a 20-turn conversation's
+  40 states for rules of length three.
+
 Each patch checks that the function it replaces is still the one it was
 written for (Rasa's version); otherwise it is skipped with a warning, never
 applied to unknown code. `BOT_PERF_PATCHES=0` switches them off (to measure
@@ -250,6 +258,31 @@ def _sequential_run(
         raise GraphRunError("Error running runner.") from e
 
 
+_rule_lengths: dict[str, int] = {}  # rule key -> number of states (keys are immutable strings)
+
+
+def _rule_length(policy: Any, key: str) -> int:
+    length = _rule_lengths.get(key)
+    if length is None:
+        length = _rule_lengths[key] = len(policy._rule_key_to_state(key))
+    return length
+
+
+def _get_possible_keys(self: Any, lookup: dict[str, str], states: list[Any]) -> set[str]:
+    """rasa.core.policies.rule_policy.RulePolicy._get_possible_keys, stopping early.
+
+    Rasa's loop keeps filtering after the answer is settled: a key whose rule
+    has no state at index i (counted from the newest) is applicable by
+    definition, so once every remaining key is that short, nothing changes.
+    """
+    possible_keys = set(lookup.keys())
+    for i, state in enumerate(reversed(states)):
+        if not possible_keys or all(_rule_length(self, k) <= i for k in possible_keys):
+            break
+        possible_keys = {k for k in possible_keys if self._is_rule_applicable(k, i, state)}
+    return possible_keys
+
+
 def _patch(owner: Any, attribute: str, replacement: Callable[..., Any], name: str) -> None:
     original = getattr(owner, attribute)
     if not getattr(original, "__module__", "").startswith("rasa."):
@@ -293,6 +326,9 @@ def install() -> list[str]:
     from rasa.engine.runner.dask import DaskGraphRunner
 
     _patch(DaskGraphRunner, "run", _sequential_run, "DaskGraphRunner.run")
+    from rasa.core.policies.rule_policy import RulePolicy
+
+    _patch(RulePolicy, "_get_possible_keys", _get_possible_keys, "RulePolicy._get_possible_keys")
     sa.event.listen(sa.engine.Engine, "connect", _sqlite_wal)
     _installed.append("SQLite journal_mode=WAL, synchronous=NORMAL")
     for name in _SCHEMAS:

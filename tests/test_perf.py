@@ -207,3 +207,70 @@ def test_graph_runner_keeps_rasas_errors(agent_model) -> None:
             runner.run(inputs={"__message__": node}, targets=[node])
         perf.install()
     perf.uninstall()
+
+
+def _rule_policy(agent: object) -> object:
+    from rasa.core.policies.rule_policy import RulePolicy
+
+    nodes = agent.processor.graph_runner._instantiated_nodes.values()
+    return next(node._component for node in nodes
+                if isinstance(getattr(node, "_component", None), RulePolicy))
+
+
+def test_rule_matching_stops_early_with_the_same_rules(agent_model) -> None:
+    """The early exit of `_get_possible_keys` finds the same rules at every turn of long chats."""
+    from rasa.core.agent import Agent
+    from rasa.core.policies.rule_policy import RULES, RULES_FOR_LOOP_UNHAPPY_PATH, RulePolicy
+
+    from bot.loadbench.conversations import SCRIPTS
+
+    stock = RulePolicy.__dict__["_get_possible_keys"]
+    assert stock is not perf._get_possible_keys
+    agent = Agent.load(agent_model)
+    policy = _rule_policy(agent)
+    domain = agent.domain
+    compared = 0
+    walked_states = 0
+
+    async def play(sender: str, texts: tuple[str, ...]) -> None:
+        nonlocal compared, walked_states
+        for text in texts:
+            await agent.handle_text(text, sender_id=sender)
+            tracker = await agent.tracker_store.retrieve(sender)
+            for use_text in (False, True):
+                states = policy._prediction_states(tracker, domain, use_text,
+                                                   rule_only_data=policy._get_rule_only_data())
+                walked_states = max(walked_states, len(states))
+                for table in (RULES, RULES_FOR_LOOP_UNHAPPY_PATH):
+                    lookup = policy.lookup[table]
+                    expected = stock(policy, lookup, states)
+                    found = perf._get_possible_keys(policy, lookup, states)
+                    assert found == expected, (text, table)
+                    compared += 1
+
+    for number, script in enumerate(SCRIPTS):
+        asyncio.run(play(f"rules-{number}", script))
+    assert compared == 4 * sum(len(script) for script in SCRIPTS)
+    assert walked_states > 10  # long enough for the early exit to matter
+
+
+def test_rule_matching_checks_a_rules_oldest_state(agent_model) -> None:
+    """States made of the rules themselves, oldest state swapped: the same keys as Rasa's."""
+    from rasa.core.agent import Agent
+    from rasa.core.policies.rule_policy import RULES, RULES_FOR_LOOP_UNHAPPY_PATH, RulePolicy
+
+    stock = RulePolicy.__dict__["_get_possible_keys"]
+    agent = Agent.load(agent_model)
+    policy = _rule_policy(agent)
+    oldest_state_decided = 0
+    for table in (RULES, RULES_FOR_LOOP_UNHAPPY_PATH):
+        lookup = policy.lookup[table]
+        rules = [policy._rule_key_to_state(key) for key in lookup]
+        for states in rules:
+            for other in rules[:25]:
+                variants = [states, [other[0], *states[1:]], [other[0], *states]]
+                found = [stock(policy, lookup, variant) for variant in variants]
+                for variant, expected in zip(variants, found, strict=True):
+                    assert perf._get_possible_keys(policy, lookup, variant) == expected
+                oldest_state_decided += found[0] != found[1]
+    assert oldest_state_decided > 0  # the cases where stopping one state too early would show
