@@ -1,6 +1,7 @@
-"""bot.tracker_store.ThreadedSQLTrackerStore against the real PostgreSQL (127.0.0.1:5432).
+"""bot.tracker_store's stores against the real PostgreSQL (127.0.0.1:5432) and SQLite.
 
-Each test works in its own scratch database. What a citizen or the press office
+`LeanSQLTrackerStore` serves `make run`, `ThreadedSQLTrackerStore` production;
+each test works in its own scratch database. What a citizen or the press office
 would notice: every message stored once and in order, the review's event stream
 holding exactly what the database holds, and one slow database round trip not
 freezing every other conversation on the server.
@@ -23,7 +24,7 @@ from rasa.utils.endpoints import EndpointConfig
 
 from bot import PROJECT_ROOT
 from bot.db import scratch_postgres_database
-from bot.tracker_store import ThreadedSQLTrackerStore
+from bot.tracker_store import LeanSQLTrackerStore, ThreadedSQLTrackerStore
 
 DOMAIN = Domain.load(str(PROJECT_ROOT / "domain.yml"))
 
@@ -53,6 +54,19 @@ def database() -> Iterator[str]:
         yield url
 
 
+@pytest.fixture(params=["postgresql", "sqlite"])
+def any_database(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
+    """Both databases the assistant runs on: SQLite for `make run`, PostgreSQL in production."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'assistant.db'}"
+    else:
+        with scratch_postgres_database("test_tracker_store") as url:
+            yield url
+
+
+OUR_STORES = [LeanSQLTrackerStore, ThreadedSQLTrackerStore]
+
+
 def turn(tracker: DialogueStateTracker, text: str, answer: str, at: float | None = None) -> None:
     at = at or time.time()
     tracker.update(UserUttered(text, {"name": "ask_press_office", "confidence": 0.9},
@@ -80,22 +94,30 @@ def texts(tracker: DialogueStateTracker | None) -> list[str]:
     return [e.text for e in tracker.events if isinstance(e, UserUttered | BotUttered)]
 
 
-def test_rasa_loads_it_from_the_production_endpoints(database: str) -> None:
+@pytest.mark.parametrize(
+    ("endpoints", "store_class"),
+    [("endpoints.yml", LeanSQLTrackerStore),
+     ("endpoints-production.yml", ThreadedSQLTrackerStore)],
+)
+def test_rasa_loads_it_from_the_endpoints(
+    any_database: str, endpoints: str, store_class: type[SQLTrackerStore]
+) -> None:
     import yaml
 
-    config = yaml.safe_load((PROJECT_ROOT / "endpoints-production.yml").read_text())
-    assert config["tracker_store"]["type"] == "bot.tracker_store.ThreadedSQLTrackerStore"
+    config = yaml.safe_load((PROJECT_ROOT / endpoints).read_text())
     store = TrackerStore.create(
-        EndpointConfig(type=config["tracker_store"]["type"], url=database), DOMAIN
+        EndpointConfig(type=config["tracker_store"]["type"], url=any_database), DOMAIN
     )
     # Not the in-memory store Rasa falls back to when a module path does not load.
-    assert isinstance(store, ThreadedSQLTrackerStore)
+    assert type(store) is store_class
 
 
+@pytest.mark.parametrize("store_class", OUR_STORES)
 def test_messages_are_stored_once_in_order_and_readable_by_rasas_own_store(
-    database: str,
+    any_database: str, store_class: type[SQLTrackerStore]
 ) -> None:
-    store = ThreadedSQLTrackerStore(DOMAIN, host=database)
+    database = any_database
+    store = store_class(DOMAIN, host=database)
     tracker = new_tracker("citizen-1")
     turn(tracker, "Wie erreiche ich die Pressestelle?", "Antwort eins")
 
@@ -122,8 +144,12 @@ def test_messages_are_stored_once_in_order_and_readable_by_rasas_own_store(
     assert count == len(stored.events)  # type: ignore[union-attr]
 
 
-def test_a_new_session_is_read_as_rasa_reads_it(database: str) -> None:
-    store = ThreadedSQLTrackerStore(DOMAIN, host=database)
+@pytest.mark.parametrize("store_class", OUR_STORES)
+def test_a_new_session_is_read_as_rasa_reads_it(
+    any_database: str, store_class: type[SQLTrackerStore]
+) -> None:
+    database = any_database
+    store = store_class(DOMAIN, host=database)
     an_hour_ago = time.time() - 3600
     tracker = new_tracker("citizen-2", an_hour_ago)
     turn(tracker, "Alte Sitzung", "alt", an_hour_ago + 1)
@@ -140,6 +166,14 @@ def test_a_new_session_is_read_as_rasa_reads_it(database: str) -> None:
     latest, full = asyncio.run(scenario())
     assert texts(latest) == ["Neue Sitzung", "neu"]
     assert texts(full) == ["Alte Sitzung", "alt", "Neue Sitzung", "neu"]
+    # Event for event what Rasa's own store reads, in the session and across sessions.
+    rasa = SQLTrackerStore(DOMAIN, host=database)
+    assert latest is not None and full is not None
+    rasa_latest = asyncio.run(rasa.retrieve("citizen-2"))
+    rasa_full = asyncio.run(rasa.retrieve_full_tracker("citizen-2"))
+    assert rasa_latest is not None and rasa_full is not None
+    assert latest.events == rasa_latest.events
+    assert full.events == rasa_full.events
 
 
 def test_the_broker_gets_each_new_event_once_and_only_after_it_is_stored(
