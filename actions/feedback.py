@@ -9,6 +9,8 @@ sender really got; the intent it replied to is stored with it (bot/feedback.py).
 A comment is free text that skipped the NLU (payloads do), so it is checked
 here with the lexical urgency detector: danger now gets `utter_emergency`, a
 possible danger the 110 line. Otherwise nothing is said; the widget thanks.
+A typed message read as feedback („Das hat mir geholfen“) is no payload: it
+gets a short thanks, so no message goes unanswered.
 """
 
 from __future__ import annotations
@@ -78,6 +80,10 @@ class ActionFeedback(Action):
         comment = clean_comment(values.get("comment"))
         if comment:
             self._check_urgency(dispatcher, tracker, comment)
+        if "answer" not in values and not comment:
+            # Typed, not the widget's button: the citizen expects a reply.
+            say(dispatcher, tracker, "feedback_typed", feedback=False)
+            return []
         try:
             answer_ts = float(values.get("answer", ""))
         except ValueError:

@@ -320,3 +320,11 @@ def test_an_urgent_feedback_comment_gets_110_first(assistant, k) -> None:
     texts = assistant.texts(user, "/feedback" + json.dumps(payload))
     assert texts and texts[0] == k.answer("emergency").text
 
+
+
+def test_feedback_typed_as_a_message_gets_a_reply_and_stores_nothing(assistant, k) -> None:
+    """No widget button, no answer id: the citizen typed it and expects a reply."""
+    user = sender()
+    assistant.texts(user, "Was macht der Leitungsstab?")
+    assert assistant.texts(user, "/feedback") == [k.answer("feedback_typed").text]
+    assert _feedback_rows(assistant, user) == []
