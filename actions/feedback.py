@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import say
+from actions.common import say, warn_if_possibly_urgent
 from bot import db
 from bot.feedback import Feedback, clean_comment, record
 
@@ -81,7 +81,9 @@ class ActionFeedback(Action):
         if comment:
             self._check_urgency(dispatcher, tracker, comment)
         if "answer" not in values and not comment:
-            # Typed, not the widget's button: the citizen expects a reply.
+            # Typed, not the widget's button: the citizen expects a reply (and,
+            # as from every answering action, the 110 line if it may be urgent).
+            warn_if_possibly_urgent(dispatcher, tracker)
             say(dispatcher, tracker, "feedback_typed", feedback=False)
             return []
         try:
