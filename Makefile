@@ -83,7 +83,8 @@ test: train lint chromium nginx
 evaluate: train
 	$(BIN)/bot evaluate
 
-bench: train
+# nginx too: without it the production rows of the benchmark are skipped.
+bench: train nginx
 	$(BIN)/bot bench
 
 # Re-pin every transitive dependency after changing pyproject.toml.
