@@ -254,6 +254,10 @@ def main() -> None:
     parser.add_argument("--tracker-store",
                         help="replace the endpoints' tracker store type (e.g. SQL: Rasa's own)")
     args = parser.parse_args()
+    if not args.no_patches:
+        from bot import perf
+
+        perf.single_threaded_math()  # before Rasa loads NumPy, as in the server
     args.endpoints = "endpoints-production.yml" if args.production else "endpoints.yml"
     tmp = Path(tempfile.mkdtemp(prefix="profile-"))
     with contextlib.ExitStack() as stack:

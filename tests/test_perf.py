@@ -274,3 +274,31 @@ def test_rule_matching_checks_a_rules_oldest_state(agent_model) -> None:
                     assert perf._get_possible_keys(policy, lookup, variant) == expected
                 oldest_state_decided += found[0] != found[1]
     assert oldest_state_decided > 0  # the cases where stopping one state too early would show
+
+
+_THREADS_SCRIPT = """
+from bot import perf
+perf.install()
+import numpy, scipy.sparse, sklearn.svm  # what the NLU components load
+from threadpoolctl import threadpool_info
+print(max(pool["num_threads"] for pool in threadpool_info()))
+"""
+
+
+def _math_threads(**env: str) -> int:
+    import os
+    import subprocess
+    import sys
+
+    clean = {k: v for k, v in os.environ.items() if k not in perf.MATH_THREAD_VARIABLES}
+    out = subprocess.run([sys.executable, "-c", _THREADS_SCRIPT], env={**clean, **env},
+                         capture_output=True, text=True, check=True, timeout=120)
+    return int(out.stdout.split()[-1])
+
+
+@pytest.mark.skipif((__import__("os").cpu_count() or 1) < 2, reason="needs two cores")
+def test_math_libraries_run_single_threaded_unless_the_operator_says_otherwise() -> None:
+    # OpenBLAS's spinning worker threads cost ~45 % of a turn's CPU (bot/perf.py).
+    assert _math_threads() == 1
+    assert _math_threads(BOT_PERF_PATCHES="0") > 1  # stock: a thread per core
+    assert _math_threads(OPENBLAS_NUM_THREADS="2", OMP_NUM_THREADS="2") == 2
