@@ -31,6 +31,9 @@ def test_load_client_runs_conversations_without_errors_and_they_are_stored(assis
     assert result.turns == len(script(0)) + len(script(1))
     assert len(result.latencies_ms) == result.turns
     assert result.peak_rss_mb["rasa"] > 0 and result.cpu_ms["rasa"] > 0
+    # The whole machine's CPU includes the Rasa server's (1 tick of rounding each).
+    assert result.machine_cpu_ms >= result.cpu_ms["rasa"] - 20
+    assert 0 < result.machine_busy <= 1
 
     engine = sa.create_engine(assistant.database_url)
     with engine.connect() as conn:
@@ -70,6 +73,16 @@ def test_report_keeps_other_sections(tmp_path) -> None:
     assert "## Language identification\n\nkept" in text
     assert text.count("<!-- bench:load -->") == 1 and "machine again" in text
     assert "| 1 (1 conversations) | 2 | 2.0 |" in text
+
+
+def test_report_splits_the_machines_cpu_into_rasa_and_the_rest() -> None:
+    # 4 turns in 2 s on 2 cores; Rasa used 100 ms, the machine 600 ms in all.
+    r = client.LoadResult(10, 10, turns=4, latencies_ms=[50.0] * 4, seconds=2.0,
+                          cpu_ms={"rasa-1": 60.0, "rasa-2": 40.0, "actions": 30.0},
+                          machine_cpu_ms=600.0, cores=2)
+    text = report.table(TargetResult("production, 2 Rasa servers", 1.0, [r],
+                                     ["rasa-1", "rasa-2", "actions"]))
+    assert "| 0 | 25.0 ms | 125.0 ms | 15% |" in text
 
 
 def test_report_says_which_targets_this_run_met() -> None:

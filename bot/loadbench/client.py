@@ -42,6 +42,10 @@ class LoadResult:
     senders: list[str] = field(default_factory=list)
     peak_rss_mb: dict[str, float] = field(default_factory=dict)
     cpu_ms: dict[str, float] = field(default_factory=dict)  # per process, whole run
+    # Whole machine during the run (every core, every process: the servers,
+    # PostgreSQL, Redis, RabbitMQ, nginx and this client): CPU ms used, cores.
+    machine_cpu_ms: float = 0.0
+    cores: int = 1
 
     @property
     def error_count(self) -> int:
@@ -65,6 +69,13 @@ class LoadResult:
 
     def cpu_ms_per_turn(self, name: str) -> float:
         return self.cpu_ms.get(name, 0.0) / self.turns if self.turns else float("nan")
+
+    @property
+    def machine_busy(self) -> float:
+        """Share of all cores' time that was busy during the run (0-1)."""
+        if not self.seconds:
+            return float("nan")
+        return self.machine_cpu_ms / (self.seconds * 1000 * self.cores)
 
 
 # -- process figures from /proc -----------------------------------------------------
@@ -100,6 +111,14 @@ def cpu_seconds(pid: int) -> float:
             continue
         total += int(fields[11]) + int(fields[12])  # utime, stime
     return total / _TICKS
+
+
+def machine_cpu_seconds() -> float:
+    """CPU time used by the whole machine so far (all cores; idle and I/O wait excluded)."""
+    with open("/proc/stat", encoding="ascii") as stat:
+        fields = [int(v) for v in stat.readline().split()[1:]]
+    # user nice system idle iowait irq softirq steal [guest guest_nice: inside user]
+    return (sum(fields[:8]) - fields[3] - fields[4]) / _TICKS
 
 
 class ProcessSampler:
@@ -197,8 +216,11 @@ async def run_load(
     client_timeout = aiohttp.ClientTimeout(total=timeout)
     async with aiohttp.ClientSession(connector=connector, timeout=client_timeout) as session:
         sampler.start()
+        machine_start = machine_cpu_seconds()
         start = time.perf_counter()
         await asyncio.gather(*(worker(session) for _ in range(concurrency)))
         result.seconds = time.perf_counter() - start
+        result.machine_cpu_ms = (machine_cpu_seconds() - machine_start) * 1000
+        result.cores = os.cpu_count() or 1
     result.peak_rss_mb, result.cpu_ms = await sampler.stop()
     return result

@@ -70,14 +70,17 @@ def table(outcome: TargetResult) -> str:
         f"### {outcome.name}",
         "",
         f"Start-up until it answers: {outcome.startup_seconds:.1f} s. "
-        "CPU per turn: all Rasa server processes together, divided by the answered turns.",
+        "Rasa CPU per turn: all Rasa server processes together, divided by the answered "
+        "turns; other CPU per turn: the rest of the machine (action server, databases, "
+        "nginx, the load client); machine busy: share of all cores in use.",
         "",
         "| concurrent conversations | turns | turns/s | p50 | p95 | p99 | errors "
-        "| Rasa CPU per turn | peak resident memory |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| Rasa CPU per turn | other CPU per turn | machine busy | peak resident memory |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for r in outcome.results:
         cpu = sum(r.cpu_ms.get(name, 0.0) for name in rasa) / r.turns if r.turns else 0.0
+        other = max(0.0, r.machine_cpu_ms / r.turns - cpu) if r.turns else 0.0
         errors = str(r.error_count)
         if r.errors:
             errors += " (" + ", ".join(f"{k}: {v}" for k, v in r.errors.most_common()) + ")"
@@ -85,7 +88,8 @@ def table(outcome: TargetResult) -> str:
         lines.append(
             f"| {r.concurrency} ({r.conversations} conversations) | {r.turns} "
             f"| {r.turns_per_second:.1f} | {_ms(r.p50)} | {_ms(r.percentile(95))} "
-            f"| {_ms(r.percentile(99))} | {errors} | {cpu:.1f} ms | {memory} |"
+            f"| {_ms(r.percentile(99))} | {errors} | {cpu:.1f} ms | {other:.1f} ms "
+            f"| {r.machine_busy:.0%} | {memory} |"
         )
     lines += [f"- {note}" for note in outcome.notes]
     return "\n".join(lines) + "\n"
