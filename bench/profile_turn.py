@@ -253,12 +253,16 @@ def main() -> None:
                              "the Redis lock store, the RabbitMQ broker")
     parser.add_argument("--tracker-store",
                         help="replace the endpoints' tracker store type (e.g. SQL: Rasa's own)")
+    parser.add_argument("--endpoints",
+                        help="endpoints file (default: endpoints.yml, with --production "
+                             "endpoints-production.yml), e.g. one without the event broker")
     args = parser.parse_args()
     if not args.no_patches:
         from bot import perf
 
         perf.single_threaded_math()  # before Rasa loads NumPy, as in the server
-    args.endpoints = "endpoints-production.yml" if args.production else "endpoints.yml"
+    args.endpoints = args.endpoints or (
+        "endpoints-production.yml" if args.production else "endpoints.yml")
     tmp = Path(tempfile.mkdtemp(prefix="profile-"))
     with contextlib.ExitStack() as stack:
         if args.production:
