@@ -16,7 +16,6 @@ gets a short thanks, so no message goes unanswered.
 from __future__ import annotations
 
 import logging
-from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,17 +25,16 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import say, warn_if_possibly_urgent
 from bot import db
 from bot.feedback import Feedback, clean_comment, record
+from bot.urgency import UrgencyDetector, german_word_list
 
 logger = logging.getLogger(__name__)
 _SAME_TIME = 1e-6  # the timestamp comes back through JSON unchanged
 
 
-@lru_cache(maxsize=1)
-def _detector() -> Any:
-    from bot.nlu.urgency_flagger import german_word_list
-    from bot.urgency import UrgencyDetector
-
-    return UrgencyDetector(known_words=german_word_list())
+# Built when the action server loads the actions (about a second), not on the
+# first comment: `run` is synchronous, so building it there held every other
+# conversation's action call while it read the word list.
+_DETECTOR = UrgencyDetector(known_words=german_word_list())
 
 
 def _entities(tracker: Tracker) -> dict[str, str]:
@@ -112,7 +110,7 @@ class ActionFeedback(Action):
 
     @staticmethod
     def _check_urgency(dispatcher: CollectingDispatcher, tracker: Tracker, comment: str) -> None:
-        result = _detector().assess(comment)
+        result = _DETECTOR.assess(comment)
         if result.urgent:
             dispatcher.utter_message(response="utter_emergency")
         elif result.reasons and set(result.suppressed_by) <= {"perfect"}:

@@ -24,8 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot import training_data  # noqa: E402
 from bot.nlu import linear_classifier, sparse, urgency_classifier  # noqa: E402
-from bot.nlu.urgency_flagger import UrgencyFlagger, decide, german_word_list  # noqa: E402
-from bot.urgency import UrgencyDetector  # noqa: E402
+from bot.nlu.urgency_flagger import UrgencyFlagger, decide  # noqa: E402
+from bot.urgency import UrgencyDetector, german_word_list  # noqa: E402
 
 SEED = 2024
 

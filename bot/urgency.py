@@ -29,6 +29,22 @@ def fold(text: str) -> str:
     return text.lower().translate(_FOLD)
 
 
+def german_word_list() -> set[str]:
+    """Known German word forms (folded), from spacy-lookups-data's lemma table.
+
+    Kept here, away from Rasa: the action server checks feedback comments with
+    the detector and must not import Rasa and TensorFlow for it (seconds).
+    """
+    import gzip
+    import json
+    from importlib.resources import files
+
+    path = files("spacy_lookups_data") / "data" / "de_lemma_lookup.json.gz"
+    with gzip.open(str(path), "rt", encoding="utf-8") as handle:
+        table: dict[str, str] = json.load(handle)
+    return {fold(word) for pair in table.items() for word in pair}
+
+
 # Danger now. Each pattern runs over the space-joined, typo-corrected tokens
 # (and, separately, over the spaCy lemmas). `\b` keeps words whole; `\w*`
 # admits compounds and inflections ("einbrecher", "einbrecherbande").

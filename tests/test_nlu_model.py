@@ -18,8 +18,8 @@ from rasa.shared.nlu.training_data.message import Message
 from bot.asyncio_utils import run_async
 from bot.nlu.length_limiter import LengthLimiter
 from bot.nlu.urgency_classifier import SCORE_KEY
-from bot.nlu.urgency_flagger import UrgencyFlagger, german_word_list
-from bot.urgency import UrgencyDetector
+from bot.nlu.urgency_flagger import UrgencyFlagger
+from bot.urgency import UrgencyDetector, german_word_list
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.nlu.urgency_flagger import german_word_list
-from bot.urgency import UrgencyDetector, _edit_distance_at_most_one, fold
+from bot.urgency import UrgencyDetector, _edit_distance_at_most_one, fold, german_word_list
 
 
 @pytest.fixture(scope="module")

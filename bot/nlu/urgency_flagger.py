@@ -45,24 +45,12 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu.length_limiter import ORIGINAL_TEXT
 from bot.nlu.urgency_classifier import SCORE_KEY
-from bot.urgency import UrgencyDetector, UrgencyResult, fold
+from bot.urgency import UrgencyDetector, UrgencyResult, german_word_list
 
 URGENCY_KEY = "urgency"
 URGENT, POSSIBLE, NONE = "urgent", "possible", "none"
 # The detector reads at most this much of a message: its start and its end.
 DETECTOR_MAX_CHARS = 4000
-
-
-def german_word_list() -> set[str]:
-    """Known German word forms (folded), from spacy-lookups-data's lemma table."""
-    import gzip
-    import json
-    from importlib.resources import files
-
-    path = files("spacy_lookups_data") / "data" / "de_lemma_lookup.json.gz"
-    with gzip.open(str(path), "rt", encoding="utf-8") as handle:
-        table: dict[str, str] = json.load(handle)
-    return {fold(word) for pair in table.items() for word in pair}
 
 
 def detector_input(text: str) -> str:
