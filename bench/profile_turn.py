@@ -44,6 +44,8 @@ BUCKETS = (
     ("policies and featurization", ("rasa/core/policies", "bot/policies",
                                     "rasa/core/featurizers", "rasa/shared/core/domain")),
     ("HTTP to the action server (aiohttp)", ("aiohttp", "yarl", "multidict")),
+    ("event broker (Rasa's Pika broker, aio_pika, aiormq, pamqp)",
+     ("brokers/pika", "aio_pika", "aiormq", "pamqp")),
     ("event loop waiting (select)", ("select", "selectors")),
 )
 

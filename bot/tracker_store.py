@@ -21,6 +21,15 @@ count query Rasa's save already makes. Events are published to the broker
 after the commit, so a consumer never sees an event the tracker store does
 not hold. The lock store makes sure one conversation is saved by one server
 at a time, as before.
+Both keep the trackers they saved last (`_TrackerCache`): the next turn of a
+conversation then costs one small query instead of loading and replaying the
+whole session, which grows with the conversation. A kept tracker is used only
+when the database still holds exactly what this server saved (number of rows
+and highest row id of the conversation); if another server has added turns
+since, only those rows are read and applied; anything else (a new session,
+rows deleted by the retention job, a tracker changed after its save, a new
+model's domain) means a full load, as without the cache. The lock store makes
+sure no other server writes the conversation while this one works on it.
 Both are loaded by module path from the endpoints files.
 """
 
@@ -30,21 +39,73 @@ import asyncio
 import itertools
 import json
 import logging
+from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.core.events import Event, SessionStarted
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import Event, SessionStarted, deserialise_events
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 logger = logging.getLogger(__name__)
 
 
+# Conversations whose tracker a server keeps between turns (least recently used
+# ones are dropped); endpoints: `tracker_cache_size`, 0 turns the cache off.
+TRACKER_CACHE_SIZE = 256
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """What the database holds of one conversation: its rows and the highest row id."""
+
+    rows: int
+    last_id: int
+
+
+@dataclass(frozen=True)
+class Cached:
+    tracker: DialogueStateTracker
+    events: int  # len(tracker.events) at the save: more means changed since
+    stamp: Stamp
+
+
+class _TrackerCache:
+    """The trackers this server saved last, each handed out once (see the module doc)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._entries: OrderedDict[str, Cached] = OrderedDict()
+
+    def take(self, sender_id: str) -> Cached | None:
+        # Taken out, not read: whoever retrieves the tracker may change it, and
+        # only its next save puts it back.
+        entry = self._entries.pop(sender_id, None)
+        if entry is not None and len(entry.tracker.events) != entry.events:
+            return None
+        return entry
+
+    def put(self, tracker: DialogueStateTracker, stamp: Stamp) -> None:
+        if self.size <= 0:
+            return
+        self._entries[tracker.sender_id] = Cached(tracker, len(tracker.events), stamp)
+        self._entries.move_to_end(tracker.sender_id)
+        while len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
 class LeanSQLTrackerStore(SQLTrackerStore):
     """`SQLTrackerStore` with the same rows and reads, without the ORM per event."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, tracker_cache_size: int = TRACKER_CACHE_SIZE,
+                 **kwargs: Any) -> None:
+        self._cache = _TrackerCache(int(tracker_cache_size))
         super().__init__(*args, **kwargs)
         events = self.SQLEvent.__table__
         sender = sa.bindparam("sender_id")
@@ -66,11 +127,61 @@ class LeanSQLTrackerStore(SQLTrackerStore):
             .where(events.c.sender_id == sender, since_start)
         )
         self._insert = events.insert()
+        self._stamp_query = (
+            sa.select(sa.func.count(), sa.func.coalesce(sa.func.max(events.c.id), 0))
+            .where(events.c.sender_id == sender)
+        )
+        self._rows_after = (
+            sa.select(events.c.type_name, events.c.data)
+            .where(events.c.sender_id == sender, events.c.id > sa.bindparam("last_id"))
+            .order_by(events.c.id)
+        )
+
+    @property
+    def domain(self) -> Domain:
+        return self._domain
+
+    @domain.setter
+    def domain(self, domain: Domain | None) -> None:
+        # A new model (`bot reload`) may bring other slots: kept trackers go.
+        self._domain = domain or Domain.empty()
+        self._cache.clear()
 
     async def _retrieve(
         self, sender_id: str, fetch_events_from_all_sessions: bool
     ) -> DialogueStateTracker | None:
-        return self._tracker(sender_id, self._load_rows(sender_id, fetch_events_from_all_sessions))
+        if fetch_events_from_all_sessions:
+            return self._tracker(sender_id, self._load_rows(sender_id, True))
+        cached = self._cache.take(sender_id)
+        if cached is not None:
+            newer = self._newer_rows(sender_id, cached.stamp)
+            if newer is not None:
+                return self._brought_up_to_date(cached.tracker, newer)
+        return self._tracker(sender_id, self._load_rows(sender_id, False))
+
+    def _newer_rows(self, sender_id: str, stamp: Stamp) -> list[str] | None:
+        """The rows other servers added since `stamp`; None if a full load is needed."""
+        with self.session_scope() as session:
+            rows, last_id = session.execute(self._stamp_query, {"sender_id": sender_id}).one()
+            if (rows, last_id) == (stamp.rows, stamp.last_id):
+                return []
+            if rows <= stamp.rows or last_id <= stamp.last_id:
+                return None  # rows deleted (retention job, GDPR request)
+            newer = session.execute(
+                self._rows_after, {"sender_id": sender_id, "last_id": stamp.last_id}
+            ).all()
+        if len(newer) != rows - stamp.rows or any(
+            type_name == SessionStarted.type_name for type_name, _ in newer
+        ):
+            return None  # a new session, or not simply appended
+        return [data for _, data in newer]
+
+    @staticmethod
+    def _brought_up_to_date(tracker: DialogueStateTracker, rows: list[str]) -> DialogueStateTracker:
+        # The same replay as DialogueStateTracker.from_dict, for the new events only.
+        for event in deserialise_events([json.loads(data) for data in rows]):
+            tracker.update(event)
+        return tracker
 
     def _tracker(self, sender_id: str, rows: list[str]) -> DialogueStateTracker | None:
         if not (self.domain and rows):
@@ -85,7 +196,13 @@ class LeanSQLTrackerStore(SQLTrackerStore):
             return list(session.execute(query, {"sender_id": sender_id}).scalars())
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        await self._publish(tracker, self._insert_new_events(tracker))
+        new_events, stamp = self._insert_new_events(tracker)
+        self._keep(tracker, stamp)
+        await self._publish(tracker, new_events)
+
+    def _keep(self, tracker: DialogueStateTracker, stamp: Stamp | None) -> None:
+        if stamp is not None:
+            self._cache.put(tracker, stamp)
 
     async def _publish(self, tracker: DialogueStateTracker, new_events: list[Event]) -> None:
         # After the commit, so the stream never holds an event the database lacks;
@@ -94,8 +211,9 @@ class LeanSQLTrackerStore(SQLTrackerStore):
             await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
         logger.debug("Tracker with sender_id '%s' stored to database", tracker.sender_id)
 
-    def _insert_new_events(self, tracker: DialogueStateTracker) -> list[Event]:
-        """Stores the events the database does not hold yet; returns them."""
+    def _insert_new_events(self, tracker: DialogueStateTracker) -> tuple[list[Event], Stamp | None]:
+        """Stores the events the database does not hold yet; returns them and, if the
+        tracker may be kept, the conversation's stamp after the commit."""
         with self.session_scope() as session:
             stored = session.execute(self._session_count,
                                      {"sender_id": tracker.sender_id}).scalar_one()
@@ -104,7 +222,16 @@ class LeanSQLTrackerStore(SQLTrackerStore):
                 session.execute(self._insert, [self._row(tracker.sender_id, event)
                                                for event in new_events])
                 session.commit()
-        return new_events
+            # Kept only if it holds exactly the session's rows: not a tracker
+            # that starts a new session or spans several (retrieve_full_tracker).
+            if self._cache.size <= 0 or len(tracker.events) != stored + len(new_events) or any(
+                isinstance(event, SessionStarted) for event in new_events
+            ):
+                return new_events, None
+            rows, last_id = session.execute(
+                self._stamp_query, {"sender_id": tracker.sender_id}
+            ).one()
+        return new_events, Stamp(rows, last_id)
 
     @staticmethod
     def _row(sender_id: str, event: Event) -> dict[str, Any]:
@@ -126,9 +253,16 @@ class ThreadedSQLTrackerStore(LeanSQLTrackerStore):
     async def _retrieve(
         self, sender_id: str, fetch_events_from_all_sessions: bool
     ) -> DialogueStateTracker | None:
+        cached = None if fetch_events_from_all_sessions else self._cache.take(sender_id)
+        if cached is not None:
+            newer = await asyncio.to_thread(self._newer_rows, sender_id, cached.stamp)
+            if newer is not None:
+                return self._brought_up_to_date(cached.tracker, newer)
         rows = await asyncio.to_thread(self._load_rows, sender_id, fetch_events_from_all_sessions)
         # Replaying the events is CPU work: in the loop's thread, as in Rasa.
         return self._tracker(sender_id, rows)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        await self._publish(tracker, await asyncio.to_thread(self._insert_new_events, tracker))
+        new_events, stamp = await asyncio.to_thread(self._insert_new_events, tracker)
+        self._keep(tracker, stamp)  # in the loop's thread, as every use of the cache
+        await self._publish(tracker, new_events)

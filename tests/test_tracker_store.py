@@ -245,3 +245,135 @@ def test_a_slow_database_does_not_freeze_the_other_conversations(
         assert ticks >= 10  # several 0.1 s waits: the loop ticked all along
     else:
         assert ticks <= 2
+
+
+# --- trackers kept between turns (bot/tracker_store.py, _TrackerCache) --------
+
+def _second_turn_saved(
+    store: LeanSQLTrackerStore, sender: str, at: float | None = None
+) -> DialogueStateTracker:
+    """A conversation in its second turn, as the server holds it after saving.
+
+    A session's first save is never kept: the database's session starts at
+    `session_started`, the tracker in memory one event earlier.
+    """
+    at = at or time.time() - 60
+    first = new_tracker(sender, at)
+    turn(first, "Frage", "Antwort", at + 1)
+
+    async def scenario() -> DialogueStateTracker:
+        await store.save(first)
+        tracker = await store.retrieve(sender)
+        assert tracker is not None
+        turn(tracker, "Noch eine Frage", "Noch eine Antwort", at + 2)
+        await store.save(tracker)
+        return tracker
+
+    return asyncio.run(scenario())
+
+def _rasa_reads(database: str, sender: str) -> DialogueStateTracker | None:
+    return asyncio.run(SQLTrackerStore(DOMAIN, host=database).retrieve(sender))
+
+
+@pytest.mark.parametrize("store_class", OUR_STORES)
+def test_two_servers_see_each_others_turns(
+    any_database: str, store_class: type[LeanSQLTrackerStore]
+) -> None:
+    """Production: the turns of one conversation alternate between two servers."""
+    one, two = store_class(DOMAIN, host=any_database), store_class(DOMAIN, host=any_database)
+    tracker = new_tracker("citizen-5")
+    turn(tracker, "Frage 1", "Antwort 1")
+
+    async def scenario() -> list[DialogueStateTracker | None]:
+        await one.save(tracker)
+        for n, store in enumerate([two, one, one, two, one], start=2):
+            current = await store.retrieve("citizen-5")
+            assert current is not None
+            turn(current, f"Frage {n}", f"Antwort {n}")
+            await store.save(current)
+        return [await one.retrieve("citizen-5"), await two.retrieve("citizen-5")]
+
+    seen_by_one, seen_by_two = asyncio.run(scenario())
+    rasa = _rasa_reads(any_database, "citizen-5")
+    assert rasa is not None and seen_by_one is not None and seen_by_two is not None
+    assert texts(seen_by_one)[-2:] == ["Frage 6", "Antwort 6"]
+    assert seen_by_one.events == rasa.events == seen_by_two.events
+    assert seen_by_one.current_state() == rasa.current_state()
+
+
+@pytest.mark.parametrize("store_class", OUR_STORES)
+def test_a_kept_tracker_is_reused_while_the_database_has_not_changed(
+    any_database: str, store_class: type[LeanSQLTrackerStore]
+) -> None:
+    store = store_class(DOMAIN, host=any_database)
+    tracker = _second_turn_saved(store, "citizen-6")
+    assert asyncio.run(store.retrieve("citizen-6")) is tracker  # no load, no replay
+    # Handed out once: a second retrieve before the next save loads from the database.
+    again = asyncio.run(store.retrieve("citizen-6"))
+    assert again is not tracker and again is not None and again.events == tracker.events
+
+
+@pytest.mark.parametrize("store_class", OUR_STORES)
+def test_a_turn_that_failed_before_its_save_is_not_served_from_the_cache(
+    any_database: str, store_class: type[LeanSQLTrackerStore]
+) -> None:
+    store = store_class(DOMAIN, host=any_database)
+    tracker = _second_turn_saved(store, "citizen-7")
+    turn(tracker, "Nie gespeichert", "nein")  # e.g. the action server failed
+    assert texts(asyncio.run(store.retrieve("citizen-7"))) == [
+        "Frage", "Antwort", "Noch eine Frage", "Noch eine Antwort"]
+
+
+@pytest.mark.parametrize("store_class", OUR_STORES)
+def test_deleted_conversations_are_not_brought_back_by_the_cache(
+    any_database: str, store_class: type[LeanSQLTrackerStore]
+) -> None:
+    """The retention job (or a deletion request) removes rows behind the server's back."""
+    store = store_class(DOMAIN, host=any_database)
+    _second_turn_saved(store, "citizen-8")
+    engine = sa.create_engine(any_database)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM events WHERE sender_id = 'citizen-8'"))
+    engine.dispose()
+    assert asyncio.run(store.retrieve("citizen-8")) is None
+
+
+@pytest.mark.parametrize("store_class", OUR_STORES)
+def test_a_session_started_on_the_other_server_is_read_as_rasa_reads_it(
+    any_database: str, store_class: type[LeanSQLTrackerStore]
+) -> None:
+    one, two = store_class(DOMAIN, host=any_database), store_class(DOMAIN, host=any_database)
+    _second_turn_saved(one, "citizen-9", time.time() - 3600)  # kept by the first server
+
+    async def scenario() -> DialogueStateTracker | None:
+        other = await two.retrieve("citizen-9")
+        assert other is not None
+        start_session(other)
+        turn(other, "Neue Sitzung", "neu")
+        await two.save(other)
+        return await one.retrieve("citizen-9")
+
+    latest = asyncio.run(scenario())
+    rasa = _rasa_reads(any_database, "citizen-9")
+    assert texts(latest) == ["Neue Sitzung", "neu"]
+    assert rasa is not None and latest is not None and latest.events == rasa.events
+
+
+def test_a_new_model_drops_the_kept_trackers(tmp_path: Any) -> None:
+    store = LeanSQLTrackerStore(DOMAIN, host=f"sqlite:///{tmp_path / 'assistant.db'}")
+    tracker = _second_turn_saved(store, "citizen-10")
+    store.domain = Domain.load(str(PROJECT_ROOT / "domain.yml"))  # what Agent does on a reload
+    again = asyncio.run(store.retrieve("citizen-10"))
+    assert again is not tracker and again is not None and again.events == tracker.events
+
+
+def test_the_cache_is_bounded_and_can_be_switched_off(tmp_path: Any) -> None:
+    url = f"sqlite:///{tmp_path / 'assistant.db'}"
+    small = LeanSQLTrackerStore(DOMAIN, host=url, tracker_cache_size=2)
+    off = LeanSQLTrackerStore(DOMAIN, host=url, tracker_cache_size=0)
+    trackers = [_second_turn_saved(small, f"citizen-{n}") for n in range(3)]
+    assert asyncio.run(small.retrieve("citizen-0")) is not trackers[0]  # the oldest went
+    assert asyncio.run(small.retrieve("citizen-2")) is trackers[2]
+    kept_off = _second_turn_saved(off, "citizen-3")
+    again = asyncio.run(off.retrieve("citizen-3"))
+    assert again is not kept_off and again is not None and again.events == kept_off.events
