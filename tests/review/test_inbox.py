@@ -19,7 +19,9 @@ SURE = Msg("Wie erreiche ich die Pressestelle?", intent="ask_press_office", conf
 
 
 def _uid() -> str:
-    return uuid.uuid4().hex[:8]
+    # Letters only: an id of eight digits („14504619“) is masked as a phone
+    # number in the inbox, as a citizen's number would be, and the test lost it.
+    return uuid.uuid4().hex[:8].translate(str.maketrans("0123456789", "ghijklmnop"))
 
 
 def _user_event_ids(eng: sa.engine.Engine, sender: str) -> list[int]:
