@@ -65,6 +65,11 @@ behaviour:
   stops when no key is left or when every remaining rule is shorter than the
   distance already walked: same keys, without walking a 20-turn conversation's
   40 states for rules of length three.
+- The action server is called over kept-alive connections
+  (`bot/action_client.py`): `AvailableEndpoints.read_endpoints` returns the
+  action endpoint as a `KeptAliveEndpoint`, and `rasa.core.run.close_resources`
+  (after the server stops) also closes its session. Rasa opens and closes a
+  session and a TCP connection for every custom action otherwise.
 
 Each patch checks that the function it replaces is still the one it was
 written for (Rasa's version); otherwise it is skipped with a warning, never
@@ -195,6 +200,38 @@ def _freeze_after(original: Callable[..., Awaitable[Any]]) -> Callable[..., Awai
         return agent
 
     return load_agent_on_start
+
+
+def _kept_alive_actions(original: Callable[..., Any]) -> Callable[..., Any]:
+    """AvailableEndpoints.read_endpoints, with the action endpoint kept alive."""
+
+    @functools.wraps(original)
+    def read_endpoints(cls: type, endpoint_file: Any) -> Any:
+        endpoints = original(endpoint_file)
+        if endpoints.action is not None and endpoints.action.url:
+            from bot.action_client import KeptAliveEndpoint
+
+            endpoints.action = KeptAliveEndpoint.of(endpoints.action)
+        return endpoints
+
+    return read_endpoints
+
+
+def _closing_action_sessions(
+    original: Callable[..., Awaitable[None]],
+) -> Callable[..., Awaitable[None]]:
+    """rasa.core.run.close_resources, then the action endpoint's kept connections."""
+
+    @functools.wraps(original)
+    async def close_resources(app: Any, loop: Any) -> None:
+        await original(app, loop)
+        from bot.action_client import KeptAliveEndpoint
+
+        endpoint = getattr(getattr(app.ctx, "agent", None), "action_endpoint", None)
+        if isinstance(endpoint, KeptAliveEndpoint):
+            await endpoint.close()
+
+    return close_resources
 
 
 def _pooled_sqlite(original: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
@@ -336,6 +373,14 @@ def install() -> list[str]:
 
     _patch(rasa.core.run, "load_agent_on_start",
            _freeze_after(rasa.core.run.load_agent_on_start), "gc.freeze() after loading")
+    from rasa.core.utils import AvailableEndpoints
+
+    _patch(AvailableEndpoints, "read_endpoints",
+           classmethod(_kept_alive_actions(AvailableEndpoints.read_endpoints)),
+           "kept-alive connections to the action server")
+    _patch(rasa.core.run, "close_resources",
+           _closing_action_sessions(rasa.core.run.close_resources),
+           "rasa.core.run.close_resources closes them")
     import rasa.core.tracker_store
 
     _patch(rasa.core.tracker_store, "create_engine_kwargs",

@@ -99,6 +99,27 @@ def test_emergency_answer_works_when_the_action_server_is_down(assistant) -> Non
         os.killpg(actions.pid, signal.SIGCONT)
 
 
+def test_answers_go_on_after_the_action_server_restarts(assistant) -> None:
+    """Rasa keeps its connections to the action server open between calls
+    (bot/action_client.py); after the action server was killed and restarted
+    (as `bot run` restarts it), the next answer comes on a new connection."""
+    import os
+    import signal
+
+    user = sender()
+    question = "Wie erreiche ich die Pressestelle?"
+    before = assistant.texts(user, question)
+    assert any("Pressestelle" in text for text in before)
+    sup: Supervisor = assistant.supervisor
+    child = next(c for c in sup.children if c.name == "actions")
+    os.killpg(child.proc.pid, signal.SIGKILL)  # right after a call: its connection is kept
+    child.proc.wait()
+    sup.restart_stopped(now=0.0)  # notices the crash
+    sup.restart_stopped(now=1e9)  # restarts it, the back-off being over
+    sup.wait_http(f"http://127.0.0.1:{assistant.conf.action_port}/health", "action server")
+    assert assistant.texts(user, question) == before
+
+
 def _procs(assistant):
     sup: Supervisor = assistant.supervisor
     return sup.procs
