@@ -62,7 +62,8 @@ def out_of_fold(texts: list[str], intents: np.ndarray, config: dict) -> tuple:
     for train, test in folds.split(prepared, intents):
         train_texts = [prepared[i] for i in train]
         test_texts = [prepared[i] for i in test]
-        model = linear_classifier.build_model(intent_cfg, 3)
+        smallest = min(Counter(intents[train]).values())  # as the component trains
+        model = linear_classifier.build_model(intent_cfg, smallest)
         model.fit(train_texts, intents[train])
         cols = [labels.index(c) for c in model.classes_]
         proba[np.ix_(test, cols)] = model.predict_proba(test_texts)

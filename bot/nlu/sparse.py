@@ -18,8 +18,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import FeatureUnion
+from sklearn.svm import LinearSVC
 
 _FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 _SPACE = re.compile(r"\s+")
@@ -95,3 +98,23 @@ def load(path: Path) -> Any:
 # numpy scalar types and sklearn internals that skops lists as "untrusted"
 # although they hold no code.
 _TRUSTED_PREFIXES = ("numpy.", "sklearn.", "scipy.sparse.", "builtins.")
+
+
+def calibrated_svm(svm: LinearSVC, folds: int, seed: int) -> CalibratedClassifierCV:
+    """A linear SVM with Platt-scaled probabilities: one SVM fitted on all the
+    data, its sigmoid fitted on scores from `folds` shuffled, stratified folds.
+
+    scikit-learn's default (`cv=3`) splits without shuffling, i.e. in file
+    order, and averages the three fold models: each of them missed a
+    contiguous third of every intent's examples (often one author's batch).
+    Out-of-fold on the training data, one SVM with shuffled 5-fold calibration
+    scored higher with four different fold seeds (macro-F1 +0.0001 to
+    +0.0054, urgent recall up, false alarms down; docs/nlu.md).
+    """
+    return CalibratedClassifierCV(
+        svm,
+        method="sigmoid",
+        cv=StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed),
+        ensemble=False,
+    )
+

@@ -31,7 +31,6 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
-from sklearn.calibration import CalibratedClassifierCV
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
@@ -49,7 +48,7 @@ def build_model(config: dict[str, Any]) -> Pipeline:
     return Pipeline(
         [
             ("features", sparse.vectorizer(config)),
-            ("model", CalibratedClassifierCV(svm, cv=3, method="sigmoid")),
+            ("model", sparse.calibrated_svm(svm, 5, config["random_seed"])),
         ]
     )
 
