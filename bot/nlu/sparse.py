@@ -117,4 +117,3 @@ def calibrated_svm(svm: LinearSVC, folds: int, seed: int) -> CalibratedClassifie
         cv=StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed),
         ensemble=False,
     )
-
