@@ -110,26 +110,29 @@ class KeptAliveEndpoint(EndpointConfig):
         params = self.combine_parameters(kwargs)
         sslcontext = ssl.create_default_context(cafile=self.cafile) if self.cafile else None
         session = self._shared_session()
-        for attempt in (1, 2):
-            trace = SimpleNamespace(reused=False)
-            try:
-                async with session.request(
-                    method, url, headers=headers, params=params, compress=compress,
-                    ssl=sslcontext, trace_request_ctx=trace, **kwargs,
-                ) as response:
-                    if response.status >= 400:
-                        raise ClientResponseError(
-                            response.status, response.reason, await response.content.read()
-                        )
-                    try:
-                        return await response.json()
-                    except ContentTypeError:
-                        return None
-            except STALE_ERRORS as error:
-                if attempt == 2 or not trace.reused:
-                    raise
-                logger.debug("action server closed a kept connection (%s); sending again", error)
-        raise AssertionError("unreachable")
+
+        async def send(trace: SimpleNamespace) -> Any | None:
+            async with session.request(
+                method, url, headers=headers, params=params, compress=compress,
+                ssl=sslcontext, trace_request_ctx=trace, **kwargs,
+            ) as response:
+                if response.status >= 400:
+                    raise ClientResponseError(
+                        response.status, response.reason, await response.content.read()
+                    )
+                try:
+                    return await response.json()
+                except ContentTypeError:
+                    return None
+
+        first = SimpleNamespace(reused=False)
+        try:
+            return await send(first)
+        except STALE_ERRORS as error:
+            if not first.reused:
+                raise
+            logger.debug("action server closed a kept connection (%s); sending again", error)
+        return await send(SimpleNamespace(reused=False))
 
     async def close(self) -> None:
         """Close this loop's session (its kept connections)."""
