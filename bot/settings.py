@@ -98,6 +98,9 @@ class Settings:
     rabbitmq_password: str = "guest"
     rabbitmq_queue: str = "kpb_dueren_events"
     rabbitmq_exchange: str = "kpb_dueren"
+    # The event queue is a buffer for consumers, not an archive (bot/event_broker.py).
+    rabbitmq_message_ttl_hours: float = 168.0
+    rabbitmq_max_length: int = 100_000
 
     @property
     def behind_proxy(self) -> bool:
@@ -173,6 +176,8 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         rabbitmq_password=env.get("BOT_RABBITMQ_PASSWORD") or "guest",
         rabbitmq_queue=env.get("BOT_RABBITMQ_QUEUE") or "kpb_dueren_events",
         rabbitmq_exchange=env.get("BOT_RABBITMQ_EXCHANGE") or "kpb_dueren",
+        rabbitmq_message_ttl_hours=float(env.get("BOT_RABBITMQ_MESSAGE_TTL_HOURS") or 168),
+        rabbitmq_max_length=_int("BOT_RABBITMQ_MAX_LENGTH", 100_000, env),
     )
 
 
@@ -229,6 +234,8 @@ def environment(
         "BOT_RABBITMQ_PASSWORD": settings.rabbitmq_password,
         "BOT_RABBITMQ_QUEUE": settings.rabbitmq_queue,
         "BOT_RABBITMQ_EXCHANGE": settings.rabbitmq_exchange,
+        "BOT_RABBITMQ_MESSAGE_TTL_HOURS": str(settings.rabbitmq_message_ttl_hours),
+        "BOT_RABBITMQ_MAX_LENGTH": str(settings.rabbitmq_max_length),
         "TF_CPP_MIN_LOG_LEVEL": base.get("TF_CPP_MIN_LOG_LEVEL", "2"),
         # No telemetry: nothing may leave the machine.
         "RASA_TELEMETRY_ENABLED": "false",

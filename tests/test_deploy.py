@@ -46,5 +46,5 @@ def test_helm_values_use_the_atomic_lock_store_postgresql_and_rabbitmq() -> None
     assert endpoints["lockStore"]["type"] == "bot.lock_store.AtomicRedisLockStore"
     assert endpoints["trackerStore"]["dialect"] == "postgresql"
     assert endpoints["trackerStore"]["type"] == "bot.tracker_store.ThreadedSQLTrackerStore"
-    assert endpoints["eventBroker"]["type"] == "pika"
+    assert endpoints["eventBroker"]["type"] == "bot.event_broker.BoundedPikaEventBroker"
     assert values["rasa-action-server"]["install"] is True
