@@ -12,11 +12,17 @@ for consumers such as analytics, not an archive (docs/review.md).
 A queue that already exists with other arguments cannot be re-declared
 (RabbitMQ answers PRECONDITION_FAILED). Then the broker keeps publishing into
 the existing queue, so no event is lost, and logs how to bound it.
+
+While RabbitMQ is unreachable, Rasa keeps the events that failed and publishes
+them when the connection is back; here at most `max_length` of them (the newest),
+so a long outage cannot grow a Rasa server's memory without bound. A failed
+publish is logged without the event, which holds the citizen's message.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import deque
 from typing import Any
 
 import aio_pika
@@ -60,6 +66,26 @@ class BoundedPikaEventBroker(PikaEventBroker):
         self.queue_arguments = queue_arguments(
             float(message_ttl_hours), int(max_length), settings.retention_days()
         )
+        self._unpublished_events: deque[dict[str, Any]] = deque(
+            maxlen=self.queue_arguments["x-max-length"]
+        )
+
+    async def _publish(self, event: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+        """Rasa's publish, without the event's text in the log."""
+        if self._exchange is None:
+            return
+        try:
+            await self._exchange.publish(self._message(event, headers), "")
+        except Exception as error:  # as in Rasa: any failure keeps the event
+            if self.should_keep_unpublished_messages:
+                self._unpublished_events.append(event)
+            logger.warning(
+                "Publishing a '%s' event to RabbitMQ failed (%s); %d kept for when it is back.",
+                event.get("event"), type(error).__name__, len(self._unpublished_events),
+            )
+            if self.raise_on_failure:
+                await self.close()
+                raise
 
     async def _set_up_exchange(self, channel: aio_pika.RobustChannel) -> aio_pika.RobustExchange:
         exchange = await channel.declare_exchange(

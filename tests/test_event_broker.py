@@ -19,6 +19,7 @@ from rasa.utils.endpoints import read_endpoint_config
 
 from bot import settings
 from bot.event_broker import RABBITMQ_MAX_TTL_MS, BoundedPikaEventBroker, queue_arguments
+from bot.supervisor import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 AMQP = {"host": "127.0.0.1", "port": 5672, "login": "guest", "password": "guest"}
@@ -41,9 +42,47 @@ def queue_names() -> Iterator[tuple[str, str]]:
     asyncio.run(drop())
 
 
-async def broker(queue: str, exchange: str, **limits: float) -> BoundedPikaEventBroker:
+class Relay:
+    """A TCP relay to RabbitMQ that a test can cut, as an outage looks to a Rasa server."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.server: asyncio.Server | None = None
+        self.writers: set[asyncio.StreamWriter] = set()
+
+    async def start(self) -> None:
+        self.server = await asyncio.start_server(self._handle, "127.0.0.1", self.port)
+
+    async def cut(self) -> None:
+        assert self.server is not None
+        self.server.close()
+        for writer in self.writers:
+            writer.close()
+        self.writers.clear()
+        await self.server.wait_closed()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection(AMQP["host"], AMQP["port"])
+        self.writers |= {writer, up_writer}
+
+        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            try:
+                while data := await source.read(65536):
+                    sink.write(data)
+                    await sink.drain()
+            except OSError:
+                pass
+            finally:
+                sink.close()
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+
+
+async def broker(
+    queue: str, exchange: str, port: int = 5672, **limits: float
+) -> BoundedPikaEventBroker:
     made = BoundedPikaEventBroker(
-        "127.0.0.1", "guest", "guest", port=5672, queues=[queue], exchange_name=exchange,
+        "127.0.0.1", "guest", "guest", port=port, queues=[queue], exchange_name=exchange,
         event_loop=asyncio.get_running_loop(), **limits,
     )
     await made.connect()
@@ -154,3 +193,43 @@ def test_rasa_loads_it_from_endpoints_production(
     assert made.queue_arguments["x-max-length"] == 3
     assert made.queue_arguments["x-message-ttl"] == 168 * 3_600_000
     assert [e["text"] for e in events] == ["Antwort 2", "Antwort 3", "Antwort 4"]
+
+
+def test_events_of_a_rabbitmq_outage_arrive_when_it_is_back_and_the_log_holds_no_text(
+    queue_names: tuple[str, str], caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    queue, exchange = queue_names
+
+    async def main() -> tuple[int, int, list[dict]]:
+        relay = Relay()
+        await relay.start()
+        made = await broker(queue, exchange, port=relay.port, max_length=3)
+        await publish_all(made, [{"event": "user", "text": "vor dem Ausfall"}])
+        await relay.cut()
+        await asyncio.sleep(0.3)
+        during = [{"event": "user", "text": f"Meine Adresse ist Beispielweg {i}"} for i in range(5)]
+        await publish_all(made, during)
+        kept_during = len(made._unpublished_events)
+        await relay.start()
+        for _ in range(100):  # aio-pika reconnects after 5 s
+            await asyncio.sleep(0.2)
+            if not made._unpublished_events:
+                break
+        await publish_all(made, [{"event": "bot", "text": "danach"}])
+        await made.close()
+        await relay.cut()
+        return kept_during, len(made._unpublished_events), await read(queue)
+
+    with caplog.at_level(logging.DEBUG):
+        kept_during, kept_after, events = asyncio.run(main())
+    # At most max_length kept in memory, the newest; published after the outage.
+    assert kept_during == 3 and kept_after == 0
+    assert [e["text"] for e in events] == [
+        "Meine Adresse ist Beispielweg 3", "Meine Adresse ist Beispielweg 4", "danach",
+    ]
+    failures = [r.getMessage() for r in caplog.records if r.name == "bot.event_broker"]
+    assert failures and all("kept for when it is back" in m for m in failures)
+    output = capsys.readouterr()
+    logged = "\n".join(r.getMessage() for r in caplog.records) + output.out + output.err
+    assert "Beispielweg" not in logged
