@@ -43,10 +43,21 @@ def rasa_arguments(conf: settings.Settings, port: int | None = None) -> list[str
     return args
 
 
+def filled_environment(conf: settings.Settings) -> dict[str, str]:
+    """The environment with bot/settings.py's defaults for what the endpoints expand.
+
+    `bot run` passes them on; a container started with only the variables it
+    needs (deploy/docker-compose.yml) would otherwise stop Rasa on the first
+    unset ${VAR} of endpoints-production.yml.
+    """
+    return settings.environment(conf)
+
+
 def main() -> None:
     conf = settings.load()
     if not os.environ.get("RASA_AUTH_TOKEN"):
         raise SystemExit("RASA_AUTH_TOKEN is not set (bot run and the tests set it)")
+    os.environ.update(filled_environment(conf))
     # Sanic reads SANIC_* at app creation: requests larger than this get 413
     # before any handler runs (Rasa's own default is 100 MB).
     os.environ["SANIC_REQUEST_MAX_SIZE"] = str(conf.max_body_bytes)

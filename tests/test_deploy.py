@@ -6,11 +6,15 @@ what can be checked without them.
 
 from __future__ import annotations
 
+import os
 import re
 
+import pytest
 import yaml
+from rasa.utils.endpoints import read_endpoint_config
 
-from bot import PROJECT_ROOT
+from bot import PROJECT_ROOT, settings
+from bot.rasa_server import filled_environment
 
 DEPLOY = PROJECT_ROOT / "deploy"
 
@@ -48,3 +52,23 @@ def test_helm_values_use_the_atomic_lock_store_postgresql_and_rabbitmq() -> None
     assert endpoints["trackerStore"]["type"] == "bot.tracker_store.ThreadedSQLTrackerStore"
     assert endpoints["eventBroker"]["type"] == "bot.event_broker.BoundedPikaEventBroker"
     assert values["rasa-action-server"]["install"] is True
+
+
+def test_the_rasa_container_expands_every_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With only the compose file's variables, Rasa can read endpoints-production.yml."""
+    compose = yaml.safe_load((DEPLOY / "docker-compose.yml").read_text())
+    container = {k: str(v) for k, v in compose["services"]["rasa-1"]["environment"].items()}
+    container = {k: "set-by-operator" if "${" in v else v for k, v in container.items()}
+    for name in list(os.environ):
+        if name.startswith(("BOT_", "RASA_", "ACTION_")):
+            monkeypatch.delenv(name)
+    for name, value in container.items():
+        monkeypatch.setenv(name, value)
+    for name, value in filled_environment(settings.load()).items():  # as bot.rasa_server
+        monkeypatch.setenv(name, value)
+    endpoints = str(PROJECT_ROOT / "endpoints-production.yml")
+    broker = read_endpoint_config(endpoints, "event_broker")
+    assert broker is not None and broker.kwargs["max_length"] == "100000"
+    assert broker.url == "rabbitmq"
+    for section in ("action_endpoint", "tracker_store", "lock_store"):
+        assert read_endpoint_config(endpoints, section) is not None
