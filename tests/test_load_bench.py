@@ -11,6 +11,7 @@ import asyncio
 
 import sqlalchemy as sa
 
+from bot import db
 from bot.loadbench import client, report
 from bot.loadbench.conversations import SCRIPTS, script
 from bot.loadbench.run import TargetResult
@@ -107,3 +108,51 @@ def test_report_says_which_targets_this_run_met() -> None:
     assert "| production, 2 servers: p95 <= 150 ms at 10 concurrent | 120 ms | met |" in text
     assert "| production, 2 Rasa servers: no errors at 50 concurrent | 2 | **not met** |" in text
     assert report.targets_section([]) == ""
+
+
+def test_cpu_of_the_shared_services_and_the_client_is_counted() -> None:
+    # Real work in PostgreSQL (a query of about a second) and in this process.
+    before = client.service_cpu_seconds()
+    engine = sa.create_engine(db.POSTGRES_ADMIN_URL)
+    with engine.connect() as conn:
+        conn.exec_driver_sql("SELECT count(*) FROM generate_series(1, 8000000)").scalar()
+    engine.dispose()
+    sum(i * i for i in range(2_000_000))
+    after = client.service_cpu_seconds()
+    used = {name: after[name] - before[name] for name in after}
+    assert set(used) == {*client.SERVICES, client.LOAD_CLIENT}
+    assert used["PostgreSQL"] >= 0.2, used
+    assert used[client.LOAD_CLIENT] >= 0.05, used
+
+
+def _two_servers(rasa_ms: float, machine_ms: float, turns: int = 100) -> TargetResult:
+    r = client.LoadResult(10, 20, turns=turns, latencies_ms=[80.0] * turns, seconds=1.0,
+                          cpu_ms={"rasa-1": rasa_ms / 2, "rasa-2": rasa_ms / 2,
+                                  "actions": 100.0, "nginx": 10.0},
+                          machine_cpu_ms=machine_ms, cores=2,
+                          service_cpu_ms={"PostgreSQL": 150.0, "RabbitMQ": 140.0,
+                                          "Redis": 10.0, client.LOAD_CLIENT: 60.0})
+    return TargetResult("production, 2 Rasa servers", 1.0, [r],
+                        ["actions", "rasa-1", "rasa-2", "nginx"])
+
+
+def test_report_shows_where_the_other_cpu_went() -> None:
+    # Per turn: Rasa 12 ms, machine 17.5 ms, so 5.5 ms other; the named part 4.7 ms.
+    text = report.table(_two_servers(1200.0, 1750.0))
+    header = next(line for line in text.splitlines()
+                  if line.startswith("| concurrent") and "action server" in line)
+    assert header == ("| concurrent conversations | action server | nginx | PostgreSQL "
+                      "| RabbitMQ | Redis | load client | rest of the machine |")
+    assert "| 10 | 1.00 ms | 0.10 ms | 1.50 ms | 1.40 ms | 0.10 ms | 0.60 ms | 0.80 ms |" in text
+
+
+def test_report_states_the_scale_out_bound_of_the_machine() -> None:
+    one = TargetResult("production, 1 Rasa server", 1.0,
+                       [client.LoadResult(10, 20, turns=80, latencies_ms=[100.0] * 80,
+                                          seconds=1.0)])
+    # r = 12 ms, o = 5.5 ms on 2 cores: 24 / 17.5 = 1.37; 1.7 x needs o <= 2.1 ms.
+    text = report.targets_section([one, _two_servers(1200.0, 1750.0)])
+    assert "**1.37 x** one server's turns/s. 1.7 x would need o <= 2.1 ms" in text
+    # With little besides Rasa the bound is near 2.
+    assert "**1.92 x**" in report.targets_section([one, _two_servers(1200.0, 1250.0)])
+    assert report.scale_out_bound([one]) == ""

@@ -46,6 +46,8 @@ class LoadResult:
     # PostgreSQL, Redis, RabbitMQ, nginx and this client): CPU ms used, cores.
     machine_cpu_ms: float = 0.0
     cores: int = 1
+    # The shared services and this client during the run (SERVICES): CPU ms used.
+    service_cpu_ms: dict[str, float] = field(default_factory=dict)
 
     @property
     def error_count(self) -> int:
@@ -119,6 +121,37 @@ def machine_cpu_seconds() -> float:
         fields = [int(v) for v in stat.readline().split()[1:]]
     # user nice system idle iowait irq softirq steal [guest guest_nice: inside user]
     return (sum(fields[:8]) - fields[3] - fields[4]) / _TICKS
+
+
+# Machine-wide services the production mode shares (started by the machine, not
+# by the assistant, so found by process name): where "other CPU" goes.
+SERVICES: dict[str, tuple[str, ...]] = {
+    "PostgreSQL": ("postgres",),
+    "RabbitMQ": ("beam.smp", "erl_child_setup", "epmd", "inet_gethost"),
+    "Redis": ("redis-server",),
+}
+LOAD_CLIENT = "load client"
+
+
+def service_cpu_seconds() -> dict[str, float]:
+    """User + system CPU time so far of every process of each service, and of this client."""
+    by_name = {name: service for service, names in SERVICES.items() for name in names}
+    totals = dict.fromkeys(SERVICES, 0.0)
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # gone since the listing
+        comm = stat[stat.index("(") + 1:stat.rindex(")")]
+        if (service := by_name.get(comm)) is not None:
+            fields = stat.rsplit(")", 1)[1].split()
+            # utime, stime, and those of its ended children (PostgreSQL's closed
+            # connections count with the postmaster once it has reaped them).
+            totals[service] += sum(int(v) for v in fields[11:15]) / _TICKS
+    totals[LOAD_CLIENT] = sum(os.times()[:2])
+    return totals
 
 
 class ProcessSampler:
@@ -216,11 +249,15 @@ async def run_load(
     client_timeout = aiohttp.ClientTimeout(total=timeout)
     async with aiohttp.ClientSession(connector=connector, timeout=client_timeout) as session:
         sampler.start()
-        machine_start = machine_cpu_seconds()
+        machine_start, services_start = machine_cpu_seconds(), service_cpu_seconds()
         start = time.perf_counter()
         await asyncio.gather(*(worker(session) for _ in range(concurrency)))
         result.seconds = time.perf_counter() - start
         result.machine_cpu_ms = (machine_cpu_seconds() - machine_start) * 1000
+        result.service_cpu_ms = {
+            name: (seconds - services_start[name]) * 1000
+            for name, seconds in service_cpu_seconds().items()
+        }
         result.cores = os.cpu_count() or 1
     result.peak_rss_mb, result.cpu_ms = await sampler.stop()
     return result

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot import PROJECT_ROOT
+from bot.loadbench import client
 from bot.loadbench.client import LoadResult
 from bot.loadbench.run import TargetResult
 
@@ -64,8 +65,48 @@ def _ms(value: float) -> str:
     return f"{value:,.0f} ms"
 
 
+def _rasa(outcome: TargetResult) -> list[str]:
+    return [name for name in outcome.processes if name.startswith("rasa")]
+
+
+def cpu_per_turn(outcome: TargetResult, r: LoadResult) -> tuple[float, float]:
+    """(Rasa, other) CPU ms per answered turn: the Rasa servers, and the rest of the machine."""
+    if not r.turns:
+        return 0.0, 0.0
+    rasa = sum(r.cpu_ms.get(name, 0.0) for name in _rasa(outcome)) / r.turns
+    return rasa, max(0.0, r.machine_cpu_ms / r.turns - rasa)
+
+
+_LABELS = {"actions": "action server"}
+
+
+def other_cpu_table(outcome: TargetResult) -> str:
+    """Where the other CPU went, per turn: the target's other processes, the shared
+    services, the load client, and the rest of the machine (kernel, other programs)."""
+    own = [name for name in outcome.processes if not name.startswith("rasa")]
+    services = [name for name in client.SERVICES if name not in own] + [client.LOAD_CLIENT]
+    if not any(r.service_cpu_ms for r in outcome.results):
+        return ""
+    lines = [
+        "Other CPU per turn, by process:",
+        "",
+        "| concurrent conversations | "
+        + " | ".join(_LABELS.get(name, name) for name in own + services)
+        + " | rest of the machine |",
+        "| ---: |" + " ---: |" * (len(own) + len(services) + 1),
+    ]
+    for r in outcome.results:
+        if not r.turns:
+            continue
+        parts = [r.cpu_ms.get(name, 0.0) / r.turns for name in own]
+        parts += [r.service_cpu_ms.get(name, 0.0) / r.turns for name in services]
+        rest = max(0.0, cpu_per_turn(outcome, r)[1] - sum(parts))
+        lines.append(f"| {r.concurrency} | "
+                     + " | ".join(f"{value:.2f} ms" for value in [*parts, rest]) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def table(outcome: TargetResult) -> str:
-    rasa = [name for name in outcome.processes if name.startswith("rasa")]
     lines = [
         f"### {outcome.name}",
         "",
@@ -79,8 +120,7 @@ def table(outcome: TargetResult) -> str:
         "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for r in outcome.results:
-        cpu = sum(r.cpu_ms.get(name, 0.0) for name in rasa) / r.turns if r.turns else 0.0
-        other = max(0.0, r.machine_cpu_ms / r.turns - cpu) if r.turns else 0.0
+        cpu, other = cpu_per_turn(outcome, r)
         errors = str(r.error_count)
         if r.errors:
             errors += " (" + ", ".join(f"{k}: {v}" for k, v in r.errors.most_common()) + ")"
@@ -91,6 +131,8 @@ def table(outcome: TargetResult) -> str:
             f"| {_ms(r.percentile(99))} | {errors} | {cpu:.1f} ms | {other:.1f} ms "
             f"| {r.machine_busy:.0%} | {memory} |"
         )
+    if breakdown := other_cpu_table(outcome):
+        lines += ["", breakdown.rstrip()]
     lines += [f"- {note}" for note in outcome.notes]
     return "\n".join(lines) + "\n"
 
@@ -100,6 +142,33 @@ def _level(outcomes: Sequence[TargetResult], name: str, concurrency: int) -> Loa
         if outcome.name == name:
             return next((r for r in outcome.results if r.concurrency == concurrency), None)
     return None
+
+
+def scale_out_bound(outcomes: Sequence[TargetResult]) -> str:
+    """What two servers can give on this machine at most, from this run's own figures.
+
+    One server is limited by its own core (a Rasa server is one process with one
+    event loop); two servers share every core with everything else a turn needs.
+    With r the Rasa and o the other CPU per turn (two servers, 10 concurrent),
+    one server serves at most 1 / r turns per CPU-second and two at most
+    cores / (r + o), so the ratio is at most cores * r / (r + o) - on 2 cores 2r / (r + o).
+    """
+    double = next((o for o in outcomes if o.name == "production, 2 Rasa servers"), None)
+    r = _level(outcomes, "production, 2 Rasa servers", 10)
+    if double is None or r is None or not r.turns:
+        return ""
+    rasa, other = cpu_per_turn(double, r)
+    if rasa <= 0:
+        return ""
+    bound = r.cores * rasa / (rasa + other)
+    return (
+        f"Scale-out bound of this machine ({r.cores} cores): one Rasa server can use at most "
+        f"one core, two servers share all cores with everything else a turn needs, so with "
+        f"r = {rasa:.1f} ms Rasa and o = {other:.1f} ms other CPU per turn (two servers, "
+        f"10 concurrent) two servers give at most {r.cores} r / (r + o) = "
+        f"**{bound:.2f} x** one server's turns/s. 1.7 x would need o <= "
+        f"{rasa * (r.cores / 1.7 - 1):.1f} ms ([performance.md](performance.md)).\n"
+    )
 
 
 def targets_section(outcomes: Sequence[TargetResult]) -> str:
@@ -130,6 +199,8 @@ def targets_section(outcomes: Sequence[TargetResult]) -> str:
     lines = ["### Targets (issue 10)", "", "| target | this run | |", "| --- | ---: | --- |"]
     lines += [f"| {what} | {value} | {'met' if ok else '**not met**'} |"
               for what, value, ok in rows]
+    if bound := scale_out_bound(outcomes):
+        lines += ["", bound.rstrip()]
     return "\n".join(lines) + "\n"
 
 
