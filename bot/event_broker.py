@@ -16,13 +16,18 @@ the existing queue, so no event is lost, and logs how to bound it.
 While RabbitMQ is unreachable, Rasa keeps the events that failed and publishes
 them when the connection is back; here at most `max_length` of them (the newest),
 so a long outage cannot grow a Rasa server's memory without bound. A failed
-publish is logged without the event, which holds the citizen's message.
+publish is logged without the event, which holds the citizen's message, and
+not once per event: under load that would be hundreds of lines a second. The
+first failure is logged, then one line per minute with the count, and one when
+publishing works again.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 import aio_pika
@@ -49,6 +54,40 @@ def queue_arguments(ttl_hours: float, max_length: int, retention_days: int) -> d
     }
 
 
+class FailureLog:
+    """Failed publishes, logged the first time and then once per `interval` seconds."""
+
+    def __init__(self, interval: float = 60.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.interval = interval
+        self.clock = clock
+        self.unreported = 0  # failures since the last line
+        self.failing = False
+        self._last_line: float | None = None
+
+    def failed(self, event_type: str | None, error: Exception, kept: int) -> None:
+        self.unreported += 1
+        self.failing = True
+        now = self.clock()
+        if self._last_line is not None and now - self._last_line < self.interval:
+            return
+        logger.warning(
+            "Publishing to RabbitMQ failed (%s): %d event(s) since the last report, the "
+            "latest a '%s' event; %d kept for when it is back.",
+            type(error).__name__, self.unreported, event_type, kept,
+        )
+        self._last_line, self.unreported = now, 0
+
+    def succeeded(self) -> None:
+        if not self.failing:
+            return
+        logger.warning(
+            "Publishing to RabbitMQ works again (%d failed event(s) not reported before).",
+            self.unreported,
+        )
+        self.failing, self.unreported, self._last_line = False, 0, None
+
+
 class BoundedPikaEventBroker(PikaEventBroker):
     """`PikaEventBroker` whose queues have a TTL and a maximum length."""
 
@@ -69,6 +108,7 @@ class BoundedPikaEventBroker(PikaEventBroker):
         self._unpublished_events: deque[dict[str, Any]] = deque(
             maxlen=self.queue_arguments["x-max-length"]
         )
+        self.failures = FailureLog()
 
     async def _publish(self, event: dict[str, Any], headers: dict[str, str] | None = None) -> None:
         """Rasa's publish, without the event's text in the log."""
@@ -79,13 +119,12 @@ class BoundedPikaEventBroker(PikaEventBroker):
         except Exception as error:  # as in Rasa: any failure keeps the event
             if self.should_keep_unpublished_messages:
                 self._unpublished_events.append(event)
-            logger.warning(
-                "Publishing a '%s' event to RabbitMQ failed (%s); %d kept for when it is back.",
-                event.get("event"), type(error).__name__, len(self._unpublished_events),
-            )
+            self.failures.failed(event.get("event"), error, len(self._unpublished_events))
             if self.raise_on_failure:
                 await self.close()
                 raise
+        else:
+            self.failures.succeeded()
 
     async def _set_up_exchange(self, channel: aio_pika.RobustChannel) -> aio_pika.RobustExchange:
         exchange = await channel.declare_exchange(

@@ -60,7 +60,7 @@ def check_training_data(
             findings.add(f"intent '{intent}' has only {count} examples (at least {MIN_EXAMPLES})")
     findings.warnings += near_identical_across_intents(by_text)
     try:
-        sets = blind.load(blind_dir)
+        sets = blind.load_all(blind_dir)
     except blind.BlindSetChanged as exc:
         findings.add(str(exc))
         return

@@ -78,3 +78,54 @@ def test_a_copied_sentence_is_found_as_a_leak(tmp_path: Path) -> None:
     findings = Findings()
     check_training_data(findings, nlu_dir=nlu)
     assert any("blind test sentence in the training data" in e for e in findings.errors)
+
+
+def _with_confirmation_set(tmp_path: Path, sentence: str) -> Path:
+    """A copy of the blind sets with one confirmation set beside them."""
+    copy = tmp_path / "blind"
+    shutil.copytree(blind.BLIND_DIR, copy, ignore=shutil.ignore_patterns("confirm-*"))
+    confirm = copy / "confirm-test"
+    confirm.mkdir()
+    (confirm / "urgent.yml").write_text(
+        f'urgent:\n  - text: "{sentence}"\n    situation: fire_gas\n    lang: de\n',
+        encoding="utf-8",
+    )
+    (confirm / blind.CHECKSUMS).write_text(
+        f"{blind.sha256(confirm / 'urgent.yml')}  urgent.yml\n", encoding="utf-8"
+    )
+    return copy
+
+
+def test_confirmation_sets_are_frozen_and_kept_out_of_the_main_sets(tmp_path: Path) -> None:
+    sentence = "Aus dem Keller vom Nachbarn kommt dicker schwarzer Qualm"
+    copy = _with_confirmation_set(tmp_path, sentence)
+    assert blind.confirmation_dirs(copy) == [copy / "confirm-test"]
+    # The gate's sets stay the main ones; everything held back includes both.
+    assert sentence not in set(blind.load(copy).texts())
+    assert sentence in set(blind.load_all(copy).texts())
+    assert [i.source for i in blind.load(copy / "confirm-test").urgency] == ["urgent.yml"]
+    edited = copy / "confirm-test" / "urgent.yml"
+    edited.write_text(edited.read_text(encoding="utf-8") + "# edited\n", encoding="utf-8")
+    with pytest.raises(blind.BlindSetChanged, match="urgent.yml: changed"):
+        blind.load_all(copy)
+
+
+def test_a_confirmation_sentence_in_the_training_data_is_a_leak(tmp_path: Path) -> None:
+    sentence = "Aus dem Keller vom Nachbarn kommt dicker schwarzer Qualm"
+    copy = _with_confirmation_set(tmp_path, sentence)
+    nlu = tmp_path / "nlu"
+    nlu.mkdir()
+    (nlu / "data.yml").write_text(
+        'version: "3.1"\nnlu:\n- intent: emergency\n  examples: |\n'
+        + "".join(f"    - Es brennt in Haus Nummer {n}\n" for n in range(25))
+        + f"    - {sentence.lower()}\n",
+        encoding="utf-8",
+    )
+    findings = Findings()
+    check_training_data(findings, nlu_dir=nlu, blind_dir=copy)
+    assert any("in the training data (urgent.yml)" in e for e in findings.errors), findings.errors
+
+
+def test_every_confirmation_set_is_unchanged() -> None:
+    for directory in blind.confirmation_dirs():
+        blind.verify(directory)

@@ -18,7 +18,12 @@ from rasa.core.brokers.broker import EventBroker
 from rasa.utils.endpoints import read_endpoint_config
 
 from bot import settings
-from bot.event_broker import RABBITMQ_MAX_TTL_MS, BoundedPikaEventBroker, queue_arguments
+from bot.event_broker import (
+    RABBITMQ_MAX_TTL_MS,
+    BoundedPikaEventBroker,
+    FailureLog,
+    queue_arguments,
+)
 from bot.supervisor import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -228,8 +233,32 @@ def test_events_of_a_rabbitmq_outage_arrive_when_it_is_back_and_the_log_holds_no
     assert [e["text"] for e in events] == [
         "Meine Adresse ist Beispielweg 3", "Meine Adresse ist Beispielweg 4", "danach",
     ]
-    failures = [r.getMessage() for r in caplog.records if r.name == "bot.event_broker"]
-    assert failures and all("kept for when it is back" in m for m in failures)
+    lines = [r.getMessage() for r in caplog.records if r.name == "bot.event_broker"]
+    # Five failed events, one line (not one per event), and one when it works again.
+    failed = [m for m in lines if "failed" in m and "kept for when it is back" in m]
+    assert len(failed) == 1 and "1 event(s) since the last report" in failed[0], lines
+    assert any("works again (4 failed event(s)" in m for m in lines), lines
     output = capsys.readouterr()
     logged = "\n".join(r.getMessage() for r in caplog.records) + output.out + output.err
     assert "Beispielweg" not in logged
+
+
+def test_an_outage_under_load_logs_a_line_a_minute_not_one_per_event(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    now = [0.0]
+    log = FailureLog(interval=60.0, clock=lambda: now[0])
+    with caplog.at_level(logging.WARNING, logger="bot.event_broker"):
+        for i in range(800):  # 80 turns a second for 10 s
+            now[0] = i / 80
+            log.failed("user", ConnectionError(), kept=i + 1)
+        now[0] = 61.0
+        log.failed("bot", ConnectionError(), kept=801)
+        log.failed("bot", ConnectionError(), kept=802)
+        log.succeeded()
+        log.succeeded()  # already reported
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 3, lines
+    assert "ConnectionError): 1 event(s)" in lines[0]
+    assert "800 event(s) since the last report, the latest a 'bot' event; 801 kept" in lines[1]
+    assert "works again (1 failed event(s) not reported before)" in lines[2]

@@ -82,7 +82,7 @@ def plan(project: Project, waiting: list[labels.Pending]) -> Outcome:
     """What adding the waiting labels would change; nothing is written."""
     personal = [p for p in waiting if mask(p.text) != p.text]
     rest = [p for p in waiting if mask(p.text) == p.text]
-    forbidden = TrainingIndex(blind.load(project.blind_dir).texts())
+    forbidden = TrainingIndex(blind.load_all(project.blind_dir).texts())
     result = training_data.plan_additions(
         [(p.text, p.intent) for p in rest], nlu_dir=project.nlu_dir, forbidden=forbidden
     )
