@@ -15,11 +15,11 @@ from pathlib import Path
 from bot.evaluation.blind import BLIND_DIR
 
 RECORD = BLIND_DIR / "recorded.json"
-# The issue asked for a floor of 0.95. On these blind sets every classifier
-# measured (docs/nlu.md) reaches 0.91-0.94, DIET included: the floor stands
-# just below what is reached (0.942 since the new authors' data of
-# 2026-12-06; 0.93 before), so a re-recorded figure cannot quietly sink.
-MIN_MACRO_F1 = 0.94
+# The floor the issue asked for. It stood at 0.93, then 0.94, while every
+# classifier reached only 0.91-0.94 on these sets (docs/nlu.md); since the
+# training data of 2026-12-07 the model reaches 0.963, so a re-recorded figure
+# can no longer sink below 0.95.
+MIN_MACRO_F1 = 0.95
 # Figures where a higher value is better; for all others lower is better.
 HIGHER_IS_BETTER = frozenset({"macro_f1", "urgent_handled", "urgent_emergency"})
 # Targets of the issue, reported beside the record.
