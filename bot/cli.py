@@ -80,7 +80,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         title = ("Evaluation on the blind test sets" if main_sets
                  else f"Evaluation on the confirmation set {blind_dir.name}")
         out.write_text(report.to_markdown(scores, args.model, parser.ms_per_message,
-                                          title=title, image=image, gated=main_sets),
+                                          title=title, image=image, gated=main_sets,
+                                          command="make evaluate" if main_sets else
+                                          f"bot evaluate --blind-dir {args.blind_dir}"),
                        encoding="utf-8")
         report.confusion_image(scores, out.with_name(image))
         print(f"report written to {out}")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.evaluation import gate
+from bot.evaluation import blind, gate
 from bot.evaluation.metrics import Scores
 from bot.evaluation.run import evaluate
 
@@ -40,3 +40,36 @@ def test_near_duplicates_are_left_out_and_enough_remain(scores: Scores) -> None:
     assert len(scores.gold) >= 600
     assert scores.urgent_handled.total >= 300
     assert scores.false_alarms.total >= 1000
+
+
+def test_a_confirmation_set_is_reported_beside_the_main_report_and_never_gated(
+    trained_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.cli import main
+
+    confirm = tmp_path / "confirm-test"
+    confirm.mkdir()
+    (confirm / "urgent.yml").write_text(
+        'urgent:\n  - text: "Im Treppenhaus brennt es, der Rauch kommt schon unter der Tür durch"\n'
+        "    situation: fire_gas\n    lang: de\n"
+        'non_urgent:\n  - text: "Wie oft sollte man den Rauchmelder testen?"\n'
+        "    kind: prevention\n    lang: de\n",
+        encoding="utf-8",
+    )
+    (confirm / "SHA256SUMS").write_text(
+        f"{blind.sha256(confirm / 'urgent.yml')}  urgent.yml\n", encoding="utf-8"
+    )
+    recorded_before = gate.RECORD.read_text(encoding="utf-8")
+    out = tmp_path / "report.md"
+    assert main(["evaluate", "--model", str(trained_model), "--blind-dir", str(confirm),
+                 "--out", str(out)]) == 0
+    report = out.read_text(encoding="utf-8")
+    assert report.startswith("# Evaluation on the confirmation set confirm-test")
+    assert "Quality gate: not applied" in report
+    assert "| 100.0% | 1 / 1 |" in report  # the fire is answered as urgent
+    assert "No intent-labelled messages in these sets." in report
+    assert "confirmation set" in capsys.readouterr().out
+    # Recording figures from a confirmation set is refused.
+    assert main(["evaluate", "--model", str(trained_model), "--blind-dir", str(confirm),
+                 "--out", "", "--record"]) == 2
+    assert gate.RECORD.read_text(encoding="utf-8") == recorded_before
