@@ -213,7 +213,7 @@ def load_section(outcomes: Sequence[TargetResult], machine_line: str,
         "aiohttp, on 127.0.0.1), scripted German conversations of 13-20 turns "
         "(`bot/loadbench/conversations.py`), each conversation sends its next message when "
         "the answer to the last one arrived; `N concurrent` keeps N conversations in flight "
-        "until 2N (at least 6) have been played. An error is a failed request, a status "
+        "until 2N (at least 40) have been played. An error is a failed request, a status "
         "other than 200 (429 included: the client is exempt from the rate limits, loopback "
         "in the development profile) or an empty answer. Memory: peak resident set of each "
         "process (with its children) during the run.",

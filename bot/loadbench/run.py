@@ -15,9 +15,15 @@ from bot.loadbench.targets import TargetFactory
 LEVELS = (1, 10, 50)
 
 
+# About 600 turns at least: p95 of a 300-turn run (20 conversations) moved by
+# tens of milliseconds from one run to the next on the same code.
+MIN_CONVERSATIONS = 40
+
+
 def conversations_for(concurrency: int) -> int:
-    """Enough conversations that most of the run has `concurrency` in flight."""
-    return max(6, 2 * concurrency)
+    """Enough conversations that most of the run has `concurrency` in flight, and enough
+    turns for a stable p95."""
+    return max(MIN_CONVERSATIONS, 2 * concurrency)
 
 
 @dataclass
