@@ -151,7 +151,8 @@ def scale_out_bound(outcomes: Sequence[TargetResult]) -> str:
     event loop); two servers share every core with everything else a turn needs.
     With r the Rasa and o the other CPU per turn (two servers, 10 concurrent),
     one server serves at most 1 / r turns per CPU-second and two at most
-    cores / (r + o), so the ratio is at most cores * r / (r + o) - on 2 cores 2r / (r + o).
+    min(2 / r, cores / (r + o)), so the ratio is at most min(2, cores * r / (r + o)):
+    on 2 cores 2r / (r + o).
     """
     double = next((o for o in outcomes if o.name == "production, 2 Rasa servers"), None)
     r = _level(outcomes, "production, 2 Rasa servers", 10)
@@ -160,12 +161,12 @@ def scale_out_bound(outcomes: Sequence[TargetResult]) -> str:
     rasa, other = cpu_per_turn(double, r)
     if rasa <= 0:
         return ""
-    bound = r.cores * rasa / (rasa + other)
+    bound = min(2.0, r.cores * rasa / (rasa + other))
     return (
         f"Scale-out bound of this machine ({r.cores} cores): one Rasa server can use at most "
         f"one core, two servers share all cores with everything else a turn needs, so with "
         f"r = {rasa:.1f} ms Rasa and o = {other:.1f} ms other CPU per turn (two servers, "
-        f"10 concurrent) two servers give at most {r.cores} r / (r + o) = "
+        f"10 concurrent) two servers give at most min(2, {r.cores} r / (r + o)) = "
         f"**{bound:.2f} x** one server's turns/s. 1.7 x would need o <= "
         f"{rasa * (r.cores / 1.7 - 1):.1f} ms ([performance.md](performance.md)).\n"
     )
