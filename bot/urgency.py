@@ -64,6 +64,14 @@ DANGER: dict[str, str] = {
         r"|\b(tritt|treten|haemmert|ruettelt|haut)\b.{0,30}\b(tuer|fenster)\w*"
         r"|\beinbrechen\b.{0,20}\b(jetzt|gerade)\b"
     ),
+    # A break-in or theft told in the passive or perfect tense ("bei mir wurde
+    # eingebrochen", "ich wurde beklaut"): docs/urgency.md's example of a
+    # possible danger. Always past in form, so with no time given the "perfect"
+    # framing makes it possible (the 110 line), never urgent on its own.
+    "break_in_or_theft": (
+        r"\b(wurde|wurden|worden|ist|sind|hat|haben)\b.{0,40}"
+        r"\b(eingebrochen|aufgebrochen|beklaut|bestohlen)\b"
+    ),
     "violence": (
         r"\b(schlaegt|schlagen|schlug|pruegelt|pruegeln|verpruegelt|tritt|treten|wuergt"
         r"|gewuergt|haut)\b.{0,30}\b(mich|uns|mir|sich|meine\w*|mein|sie|ihn|ihm|ihr|kind|kinder"
@@ -160,7 +168,7 @@ SUPPRESS: dict[str, str] = {
     # people in danger ("ist ins Eis eingebrochen") it usually just happened.
     "perfect": (
         r"\b(wurde|wurden|wurd|worden|war|waren|ist|sind|hat|haben|hatte)\b.{0,60}"
-        r"\b(eingebrochen|gestohlen|geklaut|beschaedigt|zerkratzt|aufgebrochen|betrogen"
+        r"\b(eingebrochen|gestohlen|geklaut|beklaut|beschaedigt|zerkratzt|aufgebrochen|betrogen"
         r"|bestohlen|ausgeraubt|passiert|gebrannt|angefahren|beleidigt|geschlagen|bedroht)\b"
     ),
     "hypothetical": (

@@ -74,6 +74,38 @@ def test_perfect_tense_is_past_for_property_but_not_for_people(detector: Urgency
     assert detector.assess("Mein Opa ist zusammengebrochen und bewegt sich nicht").urgent
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Bei mir wurde eingebrochen.",  # docs/urgency.md's examples of a possible danger
+        "ich wurde beklaut",
+        "Unsere Gartenlaube ist aufgebrochen worden",
+        "Wir sind bestohlen worden, was sollen wir tun?",
+    ],
+)
+def test_a_break_in_or_theft_with_no_time_may_be_going_on(
+    detector: UrgencyDetector, text: str
+) -> None:
+    # Danger in the perfect tense only: the flagger makes it "possible" (110 line).
+    result = detector.assess(text)
+    assert not result.urgent and result.reasons and result.suppressed_by == ("perfect",)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Letzte Woche wurde bei uns eingebrochen, wie zeige ich das an?",
+        "Vor zwei Monaten wurde ich im Zug bestohlen",
+        "Wie viele Wohnungen wurden im Kreis Düren aufgebrochen?",
+        "Falls bei mir eingebrochen wurde, was muss ich tun?",
+    ],
+)
+def test_a_break_in_with_a_time_or_asked_about_is_not(detector: UrgencyDetector, text: str) -> None:
+    result = detector.assess(text)
+    possible = bool(result.reasons) and set(result.suppressed_by) <= {"perfect"}
+    assert not result.urgent and not possible
+
+
 def test_lemmas_are_used(detector: UrgencyDetector) -> None:
     # spaCy's lookup lemmatizer turns "schlugen" into "schlagen".
     assert detector.assess("die schlugen uns", lemmas=["der", "schlagen", "sich"]).urgent
