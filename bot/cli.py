@@ -63,7 +63,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from bot.evaluation.run import evaluate
 
     main_sets = args.blind_dir is None
-    blind_dir = Path(args.blind_dir) if args.blind_dir else None
+    # Relative to where `bot` was called (main() changes to the project root).
+    blind_dir = ((Path(getattr(args, "invoked_from", ".")) / args.blind_dir).resolve()
+                 if args.blind_dir else None)
     if blind_dir is not None and args.record:
         print("--record is for the main blind sets only (the quality gate's figures)",
               file=sys.stderr)
