@@ -65,16 +65,22 @@ def test_no_blind_sentence_stands_in_the_training_data() -> None:
     assert not findings.errors, "\n".join(findings.errors[:20])
 
 
-def test_a_copied_sentence_is_found_as_a_leak(tmp_path: Path) -> None:
-    sentence = next(i.text for i in blind.load().nlu if len(i.text.split()) > 4)
+def _training_data(tmp_path: Path, intent: str, filler: str, copied: str) -> Path:
+    """An NLU directory: 25 examples of `intent` (enough for validation) and `copied`."""
     nlu = tmp_path / "nlu"
     nlu.mkdir()
     (nlu / "data.yml").write_text(
-        'version: "3.1"\nnlu:\n- intent: greet\n  examples: |\n'
-        + "".join(f"    - Hallo Nummer {n}\n" for n in range(25))
-        + f"    - {sentence.upper()}!\n",
+        f'version: "3.1"\nnlu:\n- intent: {intent}\n  examples: |\n'
+        + "".join(f"    - {filler} {n}\n" for n in range(25))
+        + f"    - {copied}\n",
         encoding="utf-8",
     )
+    return nlu
+
+
+def test_a_copied_sentence_is_found_as_a_leak(tmp_path: Path) -> None:
+    sentence = next(i.text for i in blind.load().nlu if len(i.text.split()) > 4)
+    nlu = _training_data(tmp_path, "greet", "Hallo Nummer", f"{sentence.upper()}!")
     findings = Findings()
     check_training_data(findings, nlu_dir=nlu)
     assert any("blind test sentence in the training data" in e for e in findings.errors)
@@ -113,14 +119,7 @@ def test_confirmation_sets_are_frozen_and_kept_out_of_the_main_sets(tmp_path: Pa
 def test_a_confirmation_sentence_in_the_training_data_is_a_leak(tmp_path: Path) -> None:
     sentence = "Aus dem Keller vom Nachbarn kommt dicker schwarzer Qualm"
     copy = _with_confirmation_set(tmp_path, sentence)
-    nlu = tmp_path / "nlu"
-    nlu.mkdir()
-    (nlu / "data.yml").write_text(
-        'version: "3.1"\nnlu:\n- intent: emergency\n  examples: |\n'
-        + "".join(f"    - Es brennt in Haus Nummer {n}\n" for n in range(25))
-        + f"    - {sentence.lower()}\n",
-        encoding="utf-8",
-    )
+    nlu = _training_data(tmp_path, "emergency", "Es brennt in Haus Nummer", sentence.lower())
     findings = Findings()
     check_training_data(findings, nlu_dir=nlu, blind_dir=copy)
     assert any("in the training data (urgent.yml)" in e for e in findings.errors), findings.errors
